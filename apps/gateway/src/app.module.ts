@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { Controller, Get, Inject, Module, type DynamicModule } from '@nestjs/common';
+import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
+import { GraphQLModule } from '@nestjs/graphql';
+import { ApiExcludeController, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { ServiceDefinition, ServiceRuntime } from '@alliance/shared/feature-platform';
+import { gatewayConfigShape } from './config';
+import { installRestProxy } from './proxy';
+import { WaitingIntrospectAndCompose } from './supergraph';
+import { fetchJson, type GatewayConfig, upstreamsOf } from './upstreams';
+import { mergeOpenApi, type OpenApiDocument } from './openapi-merge';
+
+/** The gateway: one base URL for REST (proxied by prefix), GraphQL (federated) and the docs. */
+export const gatewayService: ServiceDefinition<GatewayConfig> = {
+  name: 'gateway',
+  title: 'Alliance API',
+  description:
+    'One base URL for the Alliance consortium chain: REST under /identity/v1, /ledger/v1, /provenance/v1, /finance/v1 and /audit/v1; GraphQL at /graphql. Errors are application/problem+json with a stable `code`.',
+  schema: 'gateway',
+  restPrefix: 'gateway/v1',
+  configShape: gatewayConfigShape,
+  migrationsDir: join(__dirname, '..', 'migrations'),
+  graphql: 'none',
+  unprefixedRoutes: ['/'],
+  afterInit(app, runtime, openapi) {
+    installMergedDocs(app, runtime, openapi);
+  },
+  configureHttp(app: NestExpressApplication, runtime: ServiceRuntime<GatewayConfig>) {
+    installRestProxy(app, upstreamsOf(runtime.config), runtime.config.GATEWAY_PROXY_TIMEOUT_MS);
+  },
+  readinessChecks(runtime) {
+    // The gateway is ready when every upstream is: a dashboard behind it sees one answer.
+    return upstreamsOf(runtime.config).map((u) => ({
+      name: u.name,
+      check: async () => {
+        try {
+          const { status, body } = await fetchJson(`${u.url}/health/ready`, 2_000);
+          const failing = Object.entries((body as { checks?: Record<string, { status: string }> }).checks ?? {})
+            .filter(([, c]) => c.status !== 'up')
+            .map(([n]) => n);
+          return { ok: status === 200, detail: status === 200 ? undefined : `not ready${failing.length ? `: ${failing.join(', ')} down` : ` (HTTP ${status})`}` };
+        } catch (error) {
+          return { ok: false, detail: `unreachable at ${u.url}: ${(error as Error).message}` };
+        }
+      },
+    }));
+  },
+  imports(runtime) {
+    return [graphqlGateway(runtime), DocsModule];
+  },
+};
+
+function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>): DynamicModule {
+  return GraphQLModule.forRoot<ApolloGatewayDriverConfig>({
+    driver: ApolloGatewayDriver,
+    server: { path: '/graphql', introspection: true, csrfPrevention: true },
+    gateway: {
+      supergraphSdl: new WaitingIntrospectAndCompose(upstreamsOf(runtime.config), runtime.config.GATEWAY_UPSTREAM_WAIT_MS, 15_000, (m) =>
+        process.stderr.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: 'gateway', msg: m })}\n`),
+      ),
+    },
+  });
+}
+
+@ApiExcludeController()
+@Controller()
+class RootController {
+  constructor(@Inject('ALLIANCE_LINKS') private readonly links: Record<string, string>) {}
+
+  @Get()
+  index(): Record<string, string> {
+    return this.links;
+  }
+}
+
+@Module({
+  controllers: [RootController],
+  providers: [
+    {
+      provide: 'ALLIANCE_LINKS',
+      useValue: {
+        name: 'Alliance',
+        graphql: '/graphql',
+        docs: '/docs',
+        openapi: '/docs-json',
+        health: '/health',
+        identity: '/identity/v1',
+        ledger: '/ledger/v1',
+        provenance: '/provenance/v1',
+        finance: '/finance/v1',
+        audit: '/audit/v1',
+      },
+    },
+  ],
+})
+class DocsModule {}
+
+/** Serves the merged OpenAPI (`/docs-json`) and its UI (`/docs`), refreshed from the services every 10 s. */
+export function installMergedDocs(app: NestExpressApplication, runtime: ServiceRuntime<GatewayConfig>, own: OpenAPIObject): void {
+  let merged = mergeOpenApi(own as unknown as OpenApiDocument, []);
+  const refresh = async () => {
+    const documents = await Promise.all(
+      upstreamsOf(runtime.config).map(async (u) => {
+        try {
+          const { status, body } = await fetchJson(`${u.url}/openapi.json`, 3_000);
+          return { name: u.name, document: status === 200 ? (body as OpenApiDocument) : undefined };
+        } catch {
+          return { name: u.name, document: undefined };
+        }
+      }),
+    );
+    merged = mergeOpenApi(own as unknown as OpenApiDocument, documents);
+  };
+  void refresh();
+  setInterval(() => void refresh(), 10_000).unref();
+  SwaggerModule.setup('docs', app, own, {
+    jsonDocumentUrl: 'docs-json',
+    yamlDocumentUrl: 'docs-yaml',
+    customSiteTitle: 'Alliance API',
+    patchDocumentOnRequest: () => merged as unknown as OpenAPIObject,
+  });
+}

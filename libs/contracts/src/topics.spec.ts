@@ -1,0 +1,15 @@
+import { describe, expect, it } from 'vitest';
+import { deadLetterTopicOf, findTopic, TOPIC_NAME_PATTERN, Topics } from './topics';
+
+describe('topics', () => {
+  it('every topic follows the naming rule and validates its payload', () => {
+    for (const topic of Object.values(Topics)) expect(topic.name).toMatch(TOPIC_NAME_PATTERN);
+    expect(findTopic('ledger.block.committed.v1')).toBe(Topics.ledgerBlockCommitted);
+    expect(deadLetterTopicOf('ledger.block.committed.v1')).toBe('ledger.block.committed.v1.dlq');
+  });
+
+  it('rejects a payload with a float block number or a bad hash', () => {
+    const bad = Topics.ledgerBlockCommitted.payload.safeParse({ chainId: 'c', nodeId: 'n', blockNumber: 1.5, headerHash: 'xyz', transactionCount: 0, treeSize: 0, committedAt: '2026-01-01T00:00:00Z' });
+    expect(bad.success).toBe(false);
+  });
+});

@@ -1,0 +1,50 @@
+import { z } from 'zod';
+import { contractSchemas } from './envelope';
+
+/**
+ * The one place topic names and payload types are written.
+ * Names follow `<scope>.<aggregate>.<past-tense-verb>.v<N>`; a breaking change
+ * to a payload is a new topic with the next version, never an edit.
+ */
+export interface TopicDefinition<T> {
+  readonly name: string;
+  readonly payload: z.ZodType<T>;
+  readonly description: string;
+}
+
+export const TOPIC_NAME_PATTERN = /^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$/;
+
+function defineTopic<T>(name: string, payload: z.ZodType<T>, description: string): TopicDefinition<T> {
+  if (!TOPIC_NAME_PATTERN.test(name)) throw new Error(`topic name "${name}" must be <scope>.<aggregate>.<past-tense-verb>.v<N>`);
+  return { name, payload, description };
+}
+
+const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
+const blockNumber = z.number().int().nonnegative();
+
+export const blockCommittedV1 = z.object({
+  chainId: z.string().min(1),
+  nodeId: z.string().min(1),
+  blockNumber,
+  headerHash: hex32,
+  transactionCount: z.number().int().nonnegative(),
+  treeSize: z.number().int().nonnegative(),
+  committedAt: contractSchemas.utcTimestamp,
+});
+export type BlockCommittedV1 = z.infer<typeof blockCommittedV1>;
+
+export const Topics = {
+  ledgerBlockCommitted: defineTopic('ledger.block.committed.v1', blockCommittedV1, 'A ledger node committed a block to its PostgreSQL.'),
+} as const;
+
+export type TopicKey = keyof typeof Topics;
+export type PayloadOf<D> = D extends TopicDefinition<infer T> ? T : never;
+
+/** Poison messages of `topic` go to `<topic>.dlq`; the suffix keeps them beside their source. */
+export function deadLetterTopicOf(topic: string): string {
+  return `${topic}.dlq`;
+}
+
+export function findTopic(name: string): TopicDefinition<unknown> | undefined {
+  return Object.values(Topics).find((t) => t.name === name) as TopicDefinition<unknown> | undefined;
+}

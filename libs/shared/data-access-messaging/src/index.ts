@@ -1,0 +1,21 @@
+export type {
+  LogEntry,
+  LogLevel,
+  MessagingLogger,
+  RecordBatch,
+  SubscribeOptions,
+  Subscription,
+  Transport,
+  TransportKind,
+  TransportRecord,
+} from './ports';
+export { silentLogger } from './ports';
+export { type BackoffOptions, backoffDelay } from './backoff';
+export { classifyFailure, describeFailure, type FailureClass, type FailureDescription, type MessagingErrorCode, MessagingErrorCodes } from './errors';
+export { type DeadLetterPayload, deadLetterPayloadSchema, type DecodeResult, decodeRecord, encodeEnvelope } from './codec';
+export { type EnqueueMeta, Outbox, type OutboxOptions, OutboxRelay, type OutboxRelayOptions } from './outbox';
+export { type Consumer, type ConsumerOptions, type ConsumerOutcome, type DeliveryContext, type EventHandler, type OutcomeKind, startConsumer } from './consumer';
+export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
+export { PostgresTransport, type PostgresTransportOptions } from './postgres-transport';
+export { createTransport, type TransportConfig } from './create-transport';
+export { BUS_SCHEMA, busMigrations, messagingMigrations } from './migrations';

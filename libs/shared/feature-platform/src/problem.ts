@@ -1,0 +1,136 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
+import { GqlArgumentsHost, type GqlContextType } from '@nestjs/graphql';
+import type { Request, Response } from 'express';
+import { GraphQLError } from 'graphql';
+import { AllianceError, isAllianceError } from '@alliance/shared/util-errors';
+
+/**
+ * RFC 9457 problem details. `code` is the stable machine-readable identity of
+ * the error; the same code appears as `extensions.code` in GraphQL.
+ */
+export interface ProblemDocument {
+  readonly type: string;
+  readonly title: string;
+  readonly status: number;
+  readonly detail: string;
+  readonly code: string;
+  readonly instance?: string;
+  readonly correlationId?: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+const HTTP_CODES: Record<number, [string, AllianceError['kind']]> = {
+  400: ['COMMON.BAD_REQUEST', 'invalid'],
+  401: ['COMMON.UNAUTHENTICATED', 'unauthenticated'],
+  403: ['COMMON.FORBIDDEN', 'forbidden'],
+  404: ['COMMON.ROUTE_NOT_FOUND', 'not-found'],
+  405: ['COMMON.METHOD_NOT_ALLOWED', 'invalid'],
+  409: ['COMMON.CONFLICT', 'conflict'],
+  413: ['COMMON.PAYLOAD_TOO_LARGE', 'too-large'],
+  415: ['COMMON.UNSUPPORTED_MEDIA_TYPE', 'invalid'],
+  429: ['COMMON.RATE_LIMITED', 'rate-limited'],
+  503: ['COMMON.UNAVAILABLE', 'unavailable'],
+};
+
+/** Converts anything thrown into an AllianceError; unknown errors become COMMON.INTERNAL. */
+export function toAllianceError(error: unknown): AllianceError {
+  if (isAllianceError(error)) return error;
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    // Nest wraps body-parser failures; they keep their own stable codes.
+    const bodyStatus = statusFromBodyParser(error.cause);
+    if (bodyStatus) return bodyParserError(bodyStatus, error);
+    const [code, kind] = HTTP_CODES[status] ?? (status >= 500 ? ['COMMON.INTERNAL', 'internal'] : ['COMMON.BAD_REQUEST', 'invalid']);
+    return new AllianceError(code, kind, httpExceptionMessage(error), { cause: error });
+  }
+  const status = statusFromBodyParser(error);
+  if (status) return bodyParserError(status, error);
+  return new AllianceError('COMMON.INTERNAL', 'internal', 'internal error', { cause: error });
+}
+
+function bodyParserError(status: 400 | 413 | 415, cause: unknown): AllianceError {
+  if (status === 413) return new AllianceError('COMMON.PAYLOAD_TOO_LARGE', 'too-large', 'request body is too large', { cause });
+  if (status === 415) return new AllianceError('COMMON.UNSUPPORTED_MEDIA_TYPE', 'invalid', 'request body encoding or charset is not supported', { cause });
+  return new AllianceError('COMMON.MALFORMED_JSON', 'invalid', 'request body is not valid JSON', { cause });
+}
+
+function httpExceptionMessage(error: HttpException): string {
+  const body = error.getResponse();
+  if (typeof body === 'string') return body;
+  const message = (body as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  return typeof message === 'string' ? message : error.message;
+}
+
+// body-parser errors arrive as plain errors with `status` and `type`.
+function statusFromBodyParser(error: unknown): 400 | 413 | 415 | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { status?: unknown; type?: unknown };
+  if (e.type === 'entity.too.large') return 413;
+  if (e.type === 'entity.parse.failed') return 400;
+  if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return 415;
+  return undefined;
+}
+
+export function toProblem(error: AllianceError, instance?: string, correlationId?: string): ProblemDocument {
+  return {
+    type: `urn:alliance:problem:${error.code}`,
+    title: error.code,
+    status: error.status,
+    // Internal errors never leak their cause to the caller; the log has it.
+    detail: error.kind === 'internal' ? 'internal error' : error.message,
+    code: error.code,
+    ...(instance ? { instance } : {}),
+    ...(correlationId ? { correlationId } : {}),
+    ...(Object.keys(error.details).length > 0 && error.kind !== 'internal' ? { details: error.details } : {}),
+  };
+}
+
+export function toGraphQLError(error: AllianceError, correlationId?: string): GraphQLError {
+  return new GraphQLError(error.kind === 'internal' ? 'internal error' : error.message, {
+    extensions: { code: error.code, status: error.status, ...(correlationId ? { correlationId } : {}) },
+  });
+}
+
+/** The one mapping from thrown errors to each transport of a Nest service. */
+@Catch()
+export class ProblemFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): unknown {
+    const error = toAllianceError(exception);
+    if (host.getType<GqlContextType>() === 'graphql') {
+      const ctx = GqlArgumentsHost.create(host).getContext<{ req?: Request }>();
+      return toGraphQLError(error, correlationIdOf(ctx.req));
+    }
+    const http = host.switchToHttp();
+    const request = http.getRequest<Request>();
+    const response = http.getResponse<Response>();
+    if (error.kind === 'internal') {
+      (request as Request & { log?: { error(o: object, m: string): void } }).log?.error({ err: exception }, 'unhandled error');
+    }
+    if (response.headersSent) return undefined;
+    const problem = toProblem(error, request.originalUrl, correlationIdOf(request));
+    response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+    return undefined;
+  }
+}
+
+/**
+ * Express error middleware placed right after body parsing: malformed, too
+ * large or badly encoded bodies get their own stable codes before Nest would
+ * fold them into a generic 400.
+ */
+export function bodyErrorHandler(error: unknown, request: Request, response: Response, next: (e?: unknown) => void): void {
+  const status = statusFromBodyParser(error);
+  if (!status || response.headersSent) return next(error);
+  const problem = toProblem(bodyParserError(status, error), request.originalUrl, correlationIdOf(request));
+  response.status(problem.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problem));
+}
+
+export function correlationIdOf(request: Request | undefined): string | undefined {
+  const id = (request as (Request & { id?: unknown }) | undefined)?.id;
+  return typeof id === 'string' ? id : undefined;
+}
+
+export const HTTP_STATUS_OK = HttpStatus.OK;

@@ -1,0 +1,53 @@
+'use strict';
+// The one description of which processes make up Alliance on one machine.
+// `npm start` runs the embedded variant in one process; `npm run stack` runs
+// the consortium variant as separate processes. docker-compose.yml mirrors the
+// consortium variant (tools/deploy.spec.ts checks they agree).
+
+const SERVICES = ['identity', 'ledger', 'provenance', 'finance', 'audit', 'gateway'];
+
+/** Embedded (`npm start`): one database, PostgreSQL-log messaging, gateway on `port`, the others on the next ports. */
+function embeddedTopology({ port, databaseUrl }) {
+  const order = ['identity', 'ledger', 'provenance', 'finance', 'audit'];
+  const urls = Object.fromEntries(order.map((s, i) => [s, `http://127.0.0.1:${port + 1 + i}`]));
+  const common = { DATABASE_URL: databaseUrl, MESSAGING: 'postgres', ORG_ID: 'org1' };
+  return [
+    ...order.map((service, i) => ({ id: service, service, env: { ...common, PORT: String(port + 1 + i), ...(service === 'ledger' ? { LEDGER_NODE_ID: 'org1-node', LEDGER_ROLE: 'member' } : {}) } })),
+    { id: 'gateway', service: 'gateway', env: { ...common, PORT: String(port), ...gatewayUpstreams(urls) } },
+  ];
+}
+
+/**
+ * The consortium on one host (`npm run stack -- up`): three members and a
+ * regulator, each with its own ledger node and database; org1 (the core
+ * manufacturer) runs the business services and the gateway; the regulator also
+ * runs its own audit service against its own database.
+ */
+function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix = 'alliance' }) {
+  const p = (offset) => port + offset;
+  const base = (org) => ({ DATABASE_URL: databaseUrlFor(`${databasePrefix}_${org}`), MESSAGING: 'kafka', KAFKA_BROKERS: kafkaBrokers, ORG_ID: org });
+  const ledger = (org, offset, role) => ({ id: `ledger-${org}`, service: 'ledger', env: { ...base(org), PORT: String(p(offset)), LEDGER_NODE_ID: `${org}-node`, LEDGER_ROLE: role } });
+  const org1 = (service, offset) => ({ id: service, service, env: { ...base('org1'), PORT: String(p(offset)) } });
+  const url = (offset) => `http://127.0.0.1:${p(offset)}`;
+  return [
+    ledger('org1', 11, 'member'),
+    ledger('org2', 12, 'member'),
+    ledger('org3', 13, 'member'),
+    ledger('regulator', 14, 'observer'),
+    org1('identity', 1),
+    org1('provenance', 3),
+    org1('finance', 4),
+    org1('audit', 5),
+    { id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)) } },
+    { id: 'gateway', service: 'gateway', env: { ...base('org1'), PORT: String(port), ...gatewayUpstreams({ identity: url(1), ledger: url(11), provenance: url(3), finance: url(4), audit: url(5) }) } },
+  ];
+}
+
+function gatewayUpstreams(urls) {
+  return { IDENTITY_URL: urls.identity, LEDGER_URL: urls.ledger, PROVENANCE_URL: urls.provenance, FINANCE_URL: urls.finance, AUDIT_URL: urls.audit };
+}
+
+const CONSORTIUM_ORGANIZATIONS = ['org1', 'org2', 'org3', 'regulator'];
+const consortiumDatabases = (prefix = 'alliance') => CONSORTIUM_ORGANIZATIONS.map((org) => `${prefix}_${org}`);
+
+module.exports = { SERVICES, embeddedTopology, consortiumTopology, consortiumDatabases, CONSORTIUM_ORGANIZATIONS };
