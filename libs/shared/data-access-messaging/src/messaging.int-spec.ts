@@ -63,7 +63,7 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
   });
 
   async function consume(group: string, topic: ReturnType<typeof itemTopic>, outcomes: ConsumerOutcome[], appliedBy: string, maxAttempts = 5): Promise<Consumer> {
-    const consumer = await startConsumer<Item>({
+    const consumer = await startConsumer({
       transport,
       pool: db.pool,
       schema: SCHEMA,
@@ -106,8 +106,11 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
 
     const relay = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, batchSize: 5, pollIntervalMs: 200 });
     expect(await relay.pending()).toBe(12);
+    // Two replicas of the service, each with its relay: batches must still leave in outbox order.
+    const replica = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, batchSize: 5, pollIntervalMs: 200 });
     relay.start();
-    cleanups.push(() => relay.stop());
+    replica.start();
+    cleanups.push(() => relay.stop(), () => replica.stop());
 
     const outcomes: ConsumerOutcome[] = [];
     const consumer = await consume(group, topic, outcomes, 'first');
@@ -210,7 +213,7 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
     const outcomes: ConsumerOutcome[] = [];
     const handlerCalls: string[] = [];
     const start = () =>
-      startConsumer<Item>({
+      startConsumer({
         transport,
         pool: db.pool,
         schema: SCHEMA,
@@ -275,5 +278,78 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
     expect(outcomes.map((o) => o.outcome)).toEqual(Array(8).fill('duplicate'));
     expect(await fixture.readTopic(db.pool, dlq)).toHaveLength(4);
     expect(await effectCounts(db.pool)).toEqual({ total: 4, distinct: 4 });
+  });
+
+  it('graceful stop: the relay finishes its in-flight batch, the consumer its in-flight record (committed, not redelivered)', async () => {
+    const topic = itemTopic();
+    const group = `group-stop-${randomUUID()}`;
+    await transport.ensureTopics([topic.name]);
+    const outbox = new Outbox({ schema: SCHEMA, producer: 'test' });
+    await withTransaction(db.pool, async (client) => {
+      for (let seq = 0; seq < 3; seq += 1) await outbox.enqueue(client, topic, { key: 's', seq, n: seq }, { key: 's', correlationId: `c-${seq}` });
+    });
+
+    // The real transport, with a publish slow enough to stop the relay in the middle of it.
+    let publishing!: () => void;
+    const publishStarted = new Promise<void>((done) => (publishing = done));
+    const slow: Transport = {
+      kind: transport.kind,
+      publish: async (records) => {
+        publishing();
+        await new Promise((r) => setTimeout(r, 700));
+        await transport.publish(records);
+      },
+      subscribe: (options) => transport.subscribe(options),
+      ensureTopics: (names) => transport.ensureTopics(names),
+      ping: () => transport.ping(),
+      close: () => transport.close(),
+    };
+    const relay = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport: slow, pollIntervalMs: 100 });
+    relay.start();
+    await publishStarted;
+    const stopping = Date.now();
+    await relay.stop();
+    expect(Date.now() - stopping).toBeGreaterThanOrEqual(500);
+    expect(relay.running).toBe(false);
+    expect(await relay.pending()).toBe(0);
+    expect(await fixture.readTopic(db.pool, topic.name)).toHaveLength(3);
+
+    let entered!: () => void;
+    const inHandler = new Promise<void>((done) => (entered = done));
+    let release!: () => void;
+    const gate = new Promise<void>((done) => (release = done));
+    const outcomes: ConsumerOutcome[] = [];
+    const consumer = await startConsumer({
+      transport,
+      pool: db.pool,
+      schema: SCHEMA,
+      group,
+      topics: [topic],
+      onOutcome: (outcome) => outcomes.push(outcome),
+      handler: async (event, client) => {
+        await applyEffect(client, event, 'before-close');
+        if (event.payload.seq === 0) {
+          entered();
+          await gate;
+        }
+      },
+    });
+    await inHandler;
+    const closing = consumer.close();
+    await new Promise((r) => setTimeout(r, 300));
+    release();
+    await closing;
+    expect(outcomes.map((o) => [o.offset, o.outcome])).toEqual([['0', 'processed']]);
+    expect(await effectCounts(db.pool)).toEqual({ total: 1, distinct: 1 });
+
+    // The next member starts after the record that was in flight: it was committed, not abandoned.
+    const next: ConsumerOutcome[] = [];
+    await consume(group, topic, next, 'after-close');
+    await waitFor('2 more records', async () => next.length, (n) => n >= 2);
+    expect(next.map((o) => [o.offset, o.outcome])).toEqual([
+      ['1', 'processed'],
+      ['2', 'processed'],
+    ]);
+    expect(await effectCounts(db.pool)).toEqual({ total: 3, distinct: 3 });
   });
 });

@@ -1,0 +1,64 @@
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getJson, graphql, root, startProcess, tempDir, waitFor } from './support';
+
+// `npm start`: one process, embedded PostgreSQL, solo ordering, demo consortium.
+const dataDir = tempDir('embedded-e2e');
+const port = 3350;
+const base = `http://127.0.0.1:${port}`;
+const env = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54391', LOG_LEVEL: 'warn' };
+delete env.DATABASE_URL;
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+async function startAndWait() {
+  const proc = startProcess([join(root, 'tools/start.js')], env);
+  await waitFor('npm start to print ready', async () => (proc.output().includes('alliance: ready') ? true : undefined), 180_000, 250).catch((e: Error) => {
+    proc.child.kill('SIGKILL');
+    throw new Error(`${e.message}\n${proc.output()}`);
+  });
+  return proc;
+}
+
+describe('npm start (embedded mode)', () => {
+  it('reaches ready on embedded PostgreSQL, serves /health, /docs-json and /graphql, and stops on Ctrl-C', async () => {
+    const proc = await startAndWait();
+    try {
+      expect(proc.output()).toContain(`API base URL   ${base}`);
+      expect(proc.output()).toMatch(/Demo keys\s+.*demo-keys/);
+      const health = await getJson(`${base}/health`);
+      expect(health.status).toBe(200);
+      expect((health.body as { checks: Record<string, unknown> }).checks).toHaveProperty('messaging');
+      const docs = await getJson(`${base}/docs-json`);
+      expect(docs.status).toBe(200);
+      expect((docs.body as { openapi: string }).openapi).toMatch(/^3\./);
+      const gql = await graphql(base, '{ __typename }');
+      expect(gql.body).toEqual({ data: { __typename: 'Query' } });
+      const keys = readdirSync(join(dataDir, 'demo-keys')).sort();
+      expect(keys).toEqual(['org1.key.json', 'org2.key.json', 'org3.key.json', 'regulator.key.json']);
+      const key = JSON.parse(readFileSync(join(dataDir, 'demo-keys/org1.key.json'), 'utf8')) as { warning: string; publicKey: string };
+      expect(key.warning).toMatch(/DEMO KEY/);
+      expect(key.publicKey).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      proc.child.kill('SIGINT');
+    }
+    expect(await proc.exited).toBe(0);
+    expect(proc.output()).toContain('alliance: stopped');
+    await expect(fetch(`${base}/health`)).rejects.toThrow();
+  });
+
+  it('reuses the data on the next start (same demo keys, no new initialisation)', async () => {
+    const before = readFileSync(join(dataDir, 'demo-keys/org1.key.json'), 'utf8');
+    expect(existsSync(join(dataDir, 'postgres/PG_VERSION'))).toBe(true);
+    const proc = await startAndWait();
+    try {
+      expect(proc.output()).not.toContain('initialising embedded PostgreSQL');
+      expect((await getJson(`${base}/health`)).status).toBe(200);
+      expect(readFileSync(join(dataDir, 'demo-keys/org1.key.json'), 'utf8')).toBe(before);
+    } finally {
+      proc.child.kill('SIGINT');
+    }
+    expect(await proc.exited).toBe(0);
+  });
+});

@@ -1,0 +1,171 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { getJson, graphql, isAlive, root, runNode, tempDir, waitFor } from './support';
+
+// `npm run stack -- up` on real PostgreSQL and a real Kafka broker of its own
+// (a second KRaft node on other ports, so stopping it disturbs no other test),
+// then everything is checked only over HTTP, like a customer would.
+interface StackState {
+  processes: Array<{ id: string; service: string; pid: number; url: string; org: string }>;
+}
+
+const port = 3300;
+const dataDir = tempDir('stack-e2e');
+const kafkaHome = tempDir('stack-e2e-kafka');
+const prefix = `e2e_${process.pid}`;
+const kafkaEnv = {
+  KAFKA_HOME: kafkaHome,
+  KAFKA_PORT: '9292',
+  KAFKA_CONTROLLER_PORT: '9293',
+  KAFKA_LIBS: join(root, 'deploy/kafka/.runtime/libs'),
+};
+const base = `http://127.0.0.1:${port}`;
+let env: NodeJS.ProcessEnv;
+let state: StackState;
+
+function kafka(command: 'start' | 'stop'): void {
+  const r = spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), command], { env: { ...process.env, ...kafkaEnv }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`kafka.sh ${command} failed: ${r.stderr}`);
+}
+
+beforeAll(async () => {
+  env = {
+    ...process.env,
+    ...kafkaEnv,
+    PORT: String(port),
+    ALLIANCE_DATA_DIR: dataDir,
+    STACK_DB_PREFIX: prefix,
+    DATABASE_URL: inject('databaseUrl'),
+    LOG_LEVEL: 'warn',
+  };
+  delete env.KAFKA_BROKERS; // the stack starts its own broker through deploy/kafka/kafka.sh
+  const up = runNode([join(root, 'tools/stack.js'), 'up'], env, 240_000);
+  if (up.status !== 0) throw new Error(`stack up failed (${up.status}):\n${up.stdout}\n${up.stderr}`);
+  expect(up.stdout).toContain(`API base URL  ${base}`);
+  state = JSON.parse(readFileSync(join(dataDir, 'stack/state.json'), 'utf8')) as StackState;
+});
+
+afterAll(async () => {
+  const down = runNode([join(root, 'tools/stack.js'), 'down'], env, 120_000);
+  // Whatever happened, leave nothing running.
+  for (const p of state?.processes ?? []) if (isAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
+  spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'stop'], { env: { ...process.env, ...kafkaEnv } });
+  for (const org of ['org1', 'org2', 'org3', 'regulator']) {
+    spawnSync('psql', [inject('databaseUrl'), '-qc', `DROP DATABASE IF EXISTS ${prefix}_${org} WITH (FORCE)`]);
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+  rmSync(kafkaHome, { recursive: true, force: true });
+  expect(down.status).toBe(0);
+});
+
+describe('npm run stack', () => {
+  it('runs a consortium of three members and a regulator, each ledger node on its own database', () => {
+    const ids = state.processes.map((p) => p.id).sort();
+    expect(ids).toEqual(['audit', 'audit-regulator', 'finance', 'gateway', 'identity', 'ledger-org1', 'ledger-org2', 'ledger-org3', 'ledger-regulator', 'provenance']);
+    for (const p of state.processes) expect(isAlive(p.pid)).toBe(true);
+    const status = runNode([join(root, 'tools/stack.js'), 'status'], env);
+    expect(status.status).toBe(0);
+    expect(status.stdout.match(/ ready /g)).toHaveLength(10);
+  });
+
+  it('is green through the gateway: every service ready on PostgreSQL and Kafka', async () => {
+    const health = await getJson(`${base}/health`);
+    expect(health.status).toBe(200);
+    const checks = (health.body as { checks: Record<string, { status: string }> }).checks;
+    expect(Object.keys(checks).sort()).toEqual(['audit', 'finance', 'identity', 'kafka', 'ledger', 'postgres', 'provenance']);
+    for (const c of Object.values(checks)) expect(c.status).toBe('up');
+    for (const p of state.processes) {
+      const ready = await getJson(`${p.url}/health/ready`);
+      expect(ready.status, p.id).toBe(200);
+      expect((ready.body as { checks: Record<string, { status: string }> }).checks).toMatchObject({ postgres: { status: 'up' }, kafka: { status: 'up' } });
+    }
+  });
+
+  it('keeps each member’s ledger in its own database', async () => {
+    for (const org of ['org1', 'org2', 'org3', 'regulator']) {
+      const r = spawnSync('psql', [inject('databaseUrl').replace(/\/[^/]*$/, `/${prefix}_${org}`), '-Atc', "SELECT count(*) FROM ledger.schema_migrations"], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(Number(r.stdout.trim())).toBeGreaterThan(0);
+    }
+    const byOrg = await Promise.all(['ledger-org1', 'ledger-org2', 'ledger-org3', 'ledger-regulator'].map(async (id) => {
+      const p = state.processes.find((x) => x.id === id)!;
+      return ((await getJson(`${p.url}/ledger/v1/status`)).body as { organizationId: string }).organizationId;
+    }));
+    expect(byOrg).toEqual(['org1', 'org2', 'org3', 'regulator']);
+  });
+
+  it('proxies REST by prefix with the correlation id and answers errors as problem+json', async () => {
+    for (const service of ['identity', 'ledger', 'provenance', 'finance', 'audit']) {
+      const r = await getJson(`${base}/${service}/v1/status`, { headers: { 'X-Correlation-Id': `e2e-${service}` } });
+      expect(r.status).toBe(200);
+      expect((r.body as { name: string }).name).toBe(service);
+      expect(r.headers.get('x-correlation-id')).toBe(`e2e-${service}`);
+    }
+    const missing = await getJson(`${base}/ledger/v1/no-such-route`);
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('application/problem+json');
+    expect((missing.body as { code: string }).code).toBe('COMMON.ROUTE_NOT_FOUND');
+  });
+
+  it('serves one GraphQL endpoint composed from every service', async () => {
+    const typename = await graphql(base, '{ __typename }');
+    expect(typename.body).toEqual({ data: { __typename: 'Query' } });
+    const all = await graphql(base, '{ identityStatus { name } ledgerStatus { name organizationId } provenanceStatus { name } financeStatus { name } auditStatus { name } }');
+    expect(all.body.errors).toBeUndefined();
+    expect(all.body.data).toMatchObject({ identityStatus: { name: 'identity' }, ledgerStatus: { name: 'ledger', organizationId: 'org1' }, auditStatus: { name: 'audit' } });
+    const bad = await graphql(base, '{ noSuchField }');
+    expect(bad.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('merges every service’s OpenAPI at /docs-json and serves the UI at /docs', async () => {
+    const doc = await waitFor(
+      'every service in the merged OpenAPI',
+      async () => {
+        const r = await getJson(`${base}/docs-json`);
+        const paths = Object.keys((r.body as { paths: Record<string, unknown> }).paths);
+        return ['identity', 'ledger', 'provenance', 'finance', 'audit'].every((s) => paths.includes(`/${s}/v1/status`)) ? r.body : undefined;
+      },
+      30_000,
+    );
+    expect((doc as { openapi: string }).openapi).toMatch(/^3\./);
+    const ui = await fetch(`${base}/docs`);
+    expect(ui.status).toBe(200);
+    expect(await ui.text()).toContain('swagger');
+  });
+
+  it('turns readiness red while Kafka is down and green again when it returns, without restarting services', async () => {
+    const ledger = state.processes.find((p) => p.id === 'ledger-org2')!;
+    const pids = state.processes.map((p) => p.pid);
+    kafka('stop');
+    const down = await waitFor(
+      'readiness to fail',
+      async () => {
+        const r = await getJson(`${ledger.url}/health/ready`);
+        return r.status === 503 ? r.body : undefined;
+      },
+      60_000,
+    );
+    expect((down as { checks: Record<string, { status: string }> }).checks.kafka.status).toBe('down');
+    expect((down as { checks: Record<string, { status: string }> }).checks.postgres.status).toBe('up');
+    expect((await getJson(`${base}/health`)).status).toBe(503);
+    expect((await getJson(`${ledger.url}/health/live`)).status).toBe(200);
+
+    kafka('start');
+    await waitFor('readiness to recover', async () => ((await getJson(`${ledger.url}/health/ready`)).status === 200 ? true : undefined), 90_000);
+    await waitFor('the gateway to be green', async () => ((await getJson(`${base}/health`)).status === 200 ? true : undefined), 90_000);
+    for (const pid of pids) expect(isAlive(pid)).toBe(true);
+  });
+
+  it('`down` stops exactly what `up` started', () => {
+    const pids = state.processes.map((p) => p.pid);
+    const down = runNode([join(root, 'tools/stack.js'), 'down'], env, 120_000);
+    expect(down.status).toBe(0);
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    const kafkaStatus = spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'status'], { env: { ...process.env, ...kafkaEnv } });
+    expect(kafkaStatus.status).toBe(3); // stopped
+    const status = runNode([join(root, 'tools/stack.js'), 'status'], env);
+    expect(status.status).toBe(3);
+  });
+});
