@@ -5,20 +5,17 @@ import tseslint from 'typescript-eslint';
 
 const FRAMEWORK = ['@nestjs/*', 'express', 'kafkajs', 'pg', '@apollo/*', 'graphql', 'nestjs-pino'];
 
-export default [
-  { ignores: ['**/dist', '**/node_modules', '**/.alliance', '**/tmp', 'deploy/**', 'tools/**', '**/vite.config.*', 'vitest.config.ts'] },
-  ...nx.configs['flat/base'],
-  ...nx.configs['flat/typescript'],
-  {
-    files: ['**/*.ts'],
-    rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          banTransitiveDependencies: true,
-          depConstraints: [
+// Test files may also use the test harness (type:testing); production code may not.
+const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'];
+
+function boundaries(depConstraints) {
+  return [
+    'error',
+    { enforceBuildableLibDependency: false, allow: [], banTransitiveDependencies: true, depConstraints },
+  ];
+}
+
+const depConstraints = [
             // type: app may use anything below it; libs never import apps.
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:contracts', 'type:protocol'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:util', 'type:protocol', 'type:sdk'] },
@@ -38,9 +35,23 @@ export default [
             { sourceTag: 'scope:finance', onlyDependOnLibsWithTags: ['scope:finance', 'scope:shared'] },
             { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:audit', 'scope:shared'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
-          ],
-        },
-      ],
+];
+
+const testDepConstraints = depConstraints.map((c) =>
+  c.sourceTag.startsWith('type:') ? { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:testing'] } : c,
+);
+
+export default [
+  { ignores: ['**/dist', '**/node_modules', '**/.alliance', '**/tmp', 'deploy/**', 'tools/**', '**/vite.config.*', 'vitest.config.ts'] },
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  { files: ['**/*.ts'], rules: { '@nx/enforce-module-boundaries': boundaries(depConstraints) } },
+  {
+    files: TEST_FILES,
+    rules: {
+      '@nx/enforce-module-boundaries': boundaries(testDepConstraints),
+      // A test that finds nothing should fail loudly at the `!`, not be forced into a guard.
+      '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
   {

@@ -122,6 +122,24 @@ describe('docker-compose.yml', () => {
     expect(checkComposeSemantics(resolved, expectations())).toEqual([]);
   });
 
+  it('runs the same processes, with the same roles and databases, as `npm run stack` (tools/lib/topology.js)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { consortiumTopology } = require('./lib/topology') as {
+      consortiumTopology(o: { port: number; kafkaBrokers: string; databaseUrlFor(db: string): string }): Array<{ id: string; service: string; env: Record<string, string> }>;
+    };
+    const stack = consortiumTopology({ port: 3000, kafkaBrokers: 'k:9092', databaseUrlFor: (db) => `postgres://x@h/${db}` });
+    const applications = Object.keys(services).filter((name) => services[name]?.['build'] !== undefined).sort();
+    expect(applications).toEqual(stack.map((p) => p.id).sort());
+    for (const p of stack) {
+      const env = (services[p.id]?.['environment'] ?? {}) as Record<string, string>;
+      expect(buildArgsOf(services[p.id] ?? {})['SERVICE'], p.id).toBe(p.service);
+      expect(env['ORG_ID'], p.id).toBe(p.env['ORG_ID']);
+      expect(String(env['DATABASE_URL']).split('/').pop(), p.id).toBe(p.env['DATABASE_URL'].split('/').pop());
+      if (p.env['LEDGER_ROLE']) expect(env['LEDGER_ROLE'], p.id).toBe(p.env['LEDGER_ROLE']);
+      expect(env['HOST'], p.id).toBe('0.0.0.0');
+    }
+  });
+
   it('builds each of the six services and nothing else', () => {
     const built = Object.values(services).flatMap((s) => (s['build'] === undefined ? [] : [buildArgsOf(s)['SERVICE'] ?? '?']));
     expect([...new Set(built)].sort()).toEqual(SERVICES);

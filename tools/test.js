@@ -97,7 +97,7 @@ async function main() {
   const wants = (s) => !only || only === s;
   const started = Date.now();
   let ok = true;
-  if (wants('lint')) ok = run('lint (nx run-many -t lint; boundaries are errors)', process.execPath, [path.join(root, 'node_modules/nx/bin/nx.js'), 'run-many', '-t', 'lint', '--outputStyle=static']) && ok;
+  if (wants('lint')) ok = run('lint (nx run-many -t lint; boundaries are errors)', process.execPath, [path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'lint', '--outputStyle=static']) && ok;
   if (wants('typecheck')) ok = run('typecheck (tsc --noEmit, strict)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']) && ok;
   if (wants('unit')) ok = vitest('unit') && ok;
   if (wants('integration') || wants('e2e')) {

@@ -2,6 +2,8 @@ import { field } from '@alliance/shared/util-config';
 
 /** Upstream services the gateway fronts; one base URL for all of them (see README, Configuration). */
 export const gatewayConfigShape = {
+  /** The one base URL's port. */
+  PORT: field.port(3000),
   IDENTITY_URL: field.httpUrl(),
   LEDGER_URL: field.httpUrl(),
   PROVENANCE_URL: field.httpUrl(),

@@ -7,7 +7,7 @@ import { getJson, graphql, root, startProcess, tempDir, waitFor } from './suppor
 const dataDir = tempDir('embedded-e2e');
 const port = 3350;
 const base = `http://127.0.0.1:${port}`;
-const env = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54391', LOG_LEVEL: 'warn' };
+const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54391', LOG_LEVEL: 'warn' };
 delete env.DATABASE_URL;
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));

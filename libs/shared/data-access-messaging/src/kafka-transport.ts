@@ -156,16 +156,18 @@ export class KafkaTransport implements Transport {
   async ping(): Promise<boolean> {
     if (this.closed) return false;
     const admin = this.probe.admin({ retry: { retries: 0 } });
+    const attempt = admin.connect().then(() => admin.describeCluster());
     try {
-      await withTimeout(
-        admin.connect().then(() => admin.describeCluster()),
-        this.pingTimeoutMs,
-      );
+      await withTimeout(attempt, this.pingTimeoutMs);
       return true;
     } catch {
       return false;
     } finally {
-      void admin.disconnect().catch(() => undefined);
+      // Disconnect once the attempt settles, so a connect still under way cannot leave a socket behind.
+      void attempt
+        .catch(() => undefined)
+        .then(() => admin.disconnect())
+        .catch(() => undefined);
     }
   }
 

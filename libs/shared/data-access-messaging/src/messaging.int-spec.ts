@@ -104,10 +104,11 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
     ).rejects.toThrow('the business change failed');
     expect(rolledBack).toBeDefined();
 
-    const relay = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, batchSize: 5, pollIntervalMs: 200 });
+    // Polling only every minute: within this test, only NOTIFY can wake a relay.
+    const relay = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, batchSize: 5, pollIntervalMs: 60_000 });
     expect(await relay.pending()).toBe(12);
     // Two replicas of the service, each with its relay: batches must still leave in outbox order.
-    const replica = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, batchSize: 5, pollIntervalMs: 200 });
+    const replica = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, batchSize: 5, pollIntervalMs: 60_000 });
     relay.start();
     replica.start();
     cleanups.push(() => relay.stop(), () => replica.stop());
@@ -117,7 +118,7 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
     await waitFor('12 effects', () => effectCounts(db.pool), (c) => c.total >= 12);
     await waitFor('an empty outbox', () => relay.pending(), (n) => n === 0);
 
-    // Published after the relay started: woken by NOTIFY, not only by polling.
+    // Enqueued while both relays sleep: relayed at once because the commit notifies them.
     const late = await withTransaction(db.pool, (client) => outbox.enqueue(client, topic, { key: 'k1', seq: 12, n: 12 }, { key: 'k1', correlationId: 'c-12' }));
     enqueued.push(late);
     await waitFor('13 effects', () => effectCounts(db.pool), (c) => c.total >= 13);

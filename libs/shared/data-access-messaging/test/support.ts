@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { EventEnvelope, TopicDefinition } from '@alliance/contracts';
 import { createPool, type Migration, type Pool, type PoolClient, runMigrations } from '@alliance/shared/data-access-postgres';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only code; the testing library is the harness every integration test uses
+// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only file: integration tests use the shared harness (type:testing), production code never does
 import { createTestDatabase, readAll, uniqueTopicName } from '@alliance/shared/testing';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { z } from 'zod';
@@ -166,7 +166,8 @@ export function kafkaFixture(brokers: string[]): TransportFixture {
 export function postgresFixture(): TransportFixture {
   return {
     kind: 'postgres',
-    create: (pool, logger) => new PostgresTransport({ pool, pollIntervalMs: 200, logger }),
+    // Long poll interval: deliveries in these tests must come from NOTIFY, not from polling.
+    create: (pool, logger) => new PostgresTransport({ pool, pollIntervalMs: 10_000, logger }),
     async injectGarbage(pool, topic) {
       const json = JSON.stringify('not an envelope');
       const client = await pool.connect();

@@ -7,6 +7,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerErrorCode, ApolloServerValidationErrorCode } from '@apollo/server/errors';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
@@ -23,6 +24,12 @@ import { productVersion } from './version';
 import { statusResolverFor } from './graphql-status';
 import { startMessaging, type MessagingHandle } from './messaging';
 import { messagingMigrations } from '@alliance/shared/data-access-messaging';
+
+/** Apollo's codes for requests the caller got wrong; every other error without an Alliance code is ours. */
+const CALLER_GRAPHQL_CODES: ReadonlySet<string> = new Set<string>([
+  ...Object.values(ApolloServerErrorCode).filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
+  ...Object.values(ApolloServerValidationErrorCode),
+]);
 
 export type ServiceName = 'identity' | 'ledger' | 'provenance' | 'finance' | 'audit' | 'gateway';
 
@@ -141,6 +148,8 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
         formatError: (formatted, error) => {
           const original = (error as { originalError?: unknown }).originalError;
           if (formatted.extensions?.code && typeof formatted.extensions.code === 'string' && formatted.extensions.code.includes('.')) return formatted;
+          // The caller's own mistakes (syntax, validation, variables) keep Apollo's code and message, as at the gateway.
+          if (typeof formatted.extensions?.code === 'string' && CALLER_GRAPHQL_CODES.has(formatted.extensions.code)) return formatted;
           if (original) return toGraphQLError(toAllianceError(original)).toJSON();
           return formatted;
         },

@@ -64,13 +64,15 @@ function httpExceptionMessage(error: HttpException): string {
   return typeof message === 'string' ? message : error.message;
 }
 
-// body-parser errors arrive as plain errors with `status` and `type`.
+// body-parser errors arrive as plain errors with `status` and `type`; a body it could not
+// read (a corrupt gzip/deflate/br stream) arrives as the zlib error, given status 400.
 function statusFromBodyParser(error: unknown): 400 | 413 | 415 | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
-  const e = error as { status?: unknown; type?: unknown };
+  const e = error as { status?: unknown; type?: unknown; errno?: unknown; expose?: unknown };
   if (e.type === 'entity.too.large') return 413;
   if (e.type === 'entity.parse.failed') return 400;
   if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return 415;
+  if (e.type === undefined && e.status === 400 && e.expose === true && typeof e.errno === 'number') return 400;
   return undefined;
 }
 
