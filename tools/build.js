@@ -35,7 +35,9 @@ function* walk(dir) {
 }
 
 function isSource(file) {
-  return file.endsWith('.ts') && !file.endsWith('.d.ts') && !/\.(spec|int-spec|e2e-spec)\.ts$/.test(file) && !file.includes(`${path.sep}apps${path.sep}dashboard${path.sep}`);
+  // Tests and their helpers (`test/` folders, `*-e2e` apps) never ship.
+  if (/\.(spec|int-spec|e2e-spec)\.ts$/.test(file) || /[\\/](test|[a-z-]+-e2e)[\\/]/.test(file)) return false;
+  return file.endsWith('.ts') && !file.endsWith('.d.ts') && !file.includes(`${path.sep}apps${path.sep}dashboard${path.sep}`);
 }
 
 function build() {
@@ -56,7 +58,7 @@ function build() {
         fs.writeFileSync(jsTarget, `${code}\n//# sourceMappingURL=${path.basename(jsTarget)}.map\n`);
         if (map) fs.writeFileSync(`${jsTarget}.map`, map);
         compiled++;
-      } else if (/[\\/]migrations[\\/][^\\/]+\.sql$/.test(rel) || /\.(json|graphql)$/.test(rel) && rel.includes(`${path.sep}src${path.sep}`)) {
+      } else if (/[\\/]migrations[\\/].+\.sql$/.test(rel) || /\.(json|graphql)$/.test(rel) && rel.includes(`${path.sep}src${path.sep}`)) {
         if (upToDate(file, target)) continue;
         fs.mkdirSync(path.dirname(target), { recursive: true });
         fs.copyFileSync(file, target);

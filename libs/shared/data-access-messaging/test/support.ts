@@ -3,7 +3,6 @@
 import { createHash } from 'node:crypto';
 import type { EventEnvelope, TopicDefinition } from '@alliance/contracts';
 import { createPool, type Migration, type Pool, type PoolClient, runMigrations } from '@alliance/shared/data-access-postgres';
-// eslint-disable-next-line @nx/enforce-module-boundaries -- test-only file: integration tests use the shared harness (type:testing), production code never does
 import { createTestDatabase, readAll, uniqueTopicName } from '@alliance/shared/testing';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { z } from 'zod';

@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import { createTransport, type MessagingLogger, Outbox, OutboxRelay, type Transport } from '@alliance/shared/data-access-messaging';
+import { deadLetterTopicOf, Topics } from '@alliance/contracts';
 import { type BaseConfig, kafkaBrokersOf } from './base-config';
 import type { ReadinessCheck } from './health';
 
@@ -32,6 +33,7 @@ export async function startMessaging(service: string, schema: string, config: Ba
   const outbox = new Outbox({ schema, producer: service });
   const relay = new OutboxRelay({ pool, schema, transport, logger });
   relay.start();
+  const topicsReady = ensureContractTopics(transport, log);
   const readinessCheck: ReadinessCheck = {
     name: config.MESSAGING === 'kafka' ? 'kafka' : 'messaging',
     check: async () => {
@@ -50,8 +52,39 @@ export async function startMessaging(service: string, schema: string, config: Ba
       { provide: OUTBOX, useValue: outbox },
     ],
     close: async () => {
+      topicsReady.cancel();
       await relay.stop();
       await transport.close();
+    },
+  };
+}
+
+/**
+ * Topics are never auto-created (the broker refuses), so every service makes
+ * sure the contract topics and their dead-letter topics exist. It retries in
+ * the background: a service starts while Kafka is down and catches up; until
+ * then its outbox rows simply wait.
+ */
+function ensureContractTopics(transport: Transport, log: Logger): { cancel(): void } {
+  const names = Object.values(Topics).flatMap((t) => [t.name, deadLetterTopicOf(t.name)]);
+  let cancelled = false;
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (delayMs: number) => {
+    transport.ensureTopics(names).then(
+      () => log.debug({ topics: names.length }, 'contract topics present'),
+      (error: Error) => {
+        if (cancelled) return;
+        log.warn({ err: error.message, retryInMs: delayMs }, 'cannot ensure contract topics yet; retrying');
+        timer = setTimeout(() => attempt(Math.min(delayMs * 2, 30_000)), delayMs);
+        timer.unref();
+      },
+    );
+  };
+  attempt(1_000);
+  return {
+    cancel: () => {
+      cancelled = true;
+      if (timer) clearTimeout(timer);
     },
   };
 }
