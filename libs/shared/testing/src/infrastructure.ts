@@ -477,7 +477,8 @@ async function check(result: Promise<RunResult>): Promise<RunResult> {
   return outcome;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export function freePort(): Promise<number> {
   return new Promise((done, fail) => {
     const server = createServer();
     server.once('error', fail);
