@@ -7,7 +7,7 @@
 import Ajv, { type AnySchemaObject, type ErrorObject } from 'ajv';
 import addFormats from 'ajv-formats';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { parseDocument } from 'yaml';
 
 export type JsonRecord = Record<string, unknown>;
@@ -121,6 +121,33 @@ export interface ExpectedService {
   /** Environment variables whose value must be an http URL naming another compose service. */
   readonly upstreams?: readonly string[];
   readonly publishesPorts?: boolean;
+  /** Named volumes the service reads, filled beforehand by a one-shot job. */
+  readonly inputs?: readonly ExpectedVolumeInput[];
+}
+
+/** Files a service reads from a named volume that a one-shot job fills before the service starts. */
+export interface ExpectedVolumeInput {
+  /** The one-shot job that writes the volume; the service waits for it with `service_completed_successfully`. */
+  readonly job: string;
+  /** Named volume, mounted read-only by the service and read-write by the job. */
+  readonly volume: string;
+  /** Environment variables that must name a path inside the volume's mount point. */
+  readonly files: readonly string[];
+  /** Environment variables the service must not set (an observer has no node key). */
+  readonly absent?: readonly string[];
+}
+
+/**
+ * A one-shot job: a service with `restart: "no"` and its own `command`, run to
+ * completion once. It is not an application process of the stack (tools/lib/topology.js
+ * has no counterpart), needs no database or port, and others wait for it with
+ * `service_completed_successfully`.
+ */
+export interface ExpectedJob {
+  /** Directory under apps/ whose image the job runs (build.args.SERVICE). */
+  readonly app: string;
+  /** Named volumes the job fills (mounted read-write). */
+  readonly writes: readonly string[];
 }
 
 export interface ComposeExpectations {
@@ -128,8 +155,65 @@ export interface ComposeExpectations {
   readonly appNames: readonly string[];
   /** Databases that the PostgreSQL init script creates. */
   readonly initDatabases: readonly string[];
-  /** Every application service of the stack, by compose service name. */
+  /** Every application service (long-running process) of the stack, by compose service name. */
   readonly services: Readonly<Record<string, ExpectedService>>;
+  /** Every one-shot job of the stack, by compose service name. */
+  readonly jobs: Readonly<Record<string, ExpectedJob>>;
+}
+
+/** True for a one-shot job: `restart: "no"` and a `command` of its own (see {@link ExpectedJob}). */
+export function isOneShotJob(service: JsonRecord): boolean {
+  return service['restart'] === 'no' && service['command'] !== undefined && service['command'] !== null;
+}
+
+/** One entry of a service's `volumes` (short `source:target[:mode]` or long syntax). */
+export interface VolumeMount {
+  /** `volume` (named or anonymous), `bind`, `tmpfs`, ... */
+  readonly type: string;
+  /** Volume name or host path; undefined for an anonymous volume. */
+  readonly source?: string;
+  readonly target: string;
+  readonly readOnly: boolean;
+}
+
+/** The volumes a service mounts, short and long syntax alike. */
+export function volumeMountsOf(service: JsonRecord): VolumeMount[] {
+  const value = service['volumes'];
+  if (!Array.isArray(value)) return [];
+  const mounts: VolumeMount[] = [];
+  for (const entry of value) {
+    if (typeof entry === 'string') {
+      const parts = entry.split(':');
+      if (parts.length === 1) {
+        mounts.push({ type: 'volume', target: parts[0] ?? '', readOnly: false });
+        continue;
+      }
+      const source = parts[0] ?? '';
+      const mode = parts.slice(2).join(':');
+      // Compose reads a source that looks like a path as a bind mount, anything else as a volume name.
+      const type = /^[./~]/.test(source) ? 'bind' : 'volume';
+      mounts.push({ type, source, target: parts[1] ?? '', readOnly: mode.split(',').includes('ro') });
+    } else if (isRecord(entry)) {
+      const type = typeof entry['type'] === 'string' ? entry['type'] : 'volume';
+      const source = typeof entry['source'] === 'string' ? entry['source'] : undefined;
+      const target = typeof entry['target'] === 'string' ? entry['target'] : '';
+      const readOnly = entry['read_only'] === true || entry['read_only'] === 'true';
+      mounts.push({ type, ...(source === undefined ? {} : { source }), target, readOnly });
+    }
+  }
+  return mounts;
+}
+
+/** The mount of a named volume, if the service has one. */
+export function mountOfVolume(service: JsonRecord, volume: string): VolumeMount | undefined {
+  return volumeMountsOf(service).find((m) => m.type === 'volume' && m.source === volume);
+}
+
+/** True when `file` is an absolute path strictly below the directory `dir` (both POSIX, normalized). */
+export function isInsideDirectory(file: string, dir: string): boolean {
+  if (!posix.isAbsolute(file) || !posix.isAbsolute(dir)) return false;
+  const base = posix.normalize(dir).replace(/\/+$/, '');
+  return posix.normalize(file).startsWith(`${base}/`);
 }
 
 /** Environment of a compose service as a map (compose allows a map or a KEY=VALUE list). */
@@ -191,8 +275,10 @@ function hostOf(url: string): string | undefined {
 /**
  * Topology checks on an interpolated compose document: dependencies exist and
  * can be waited on, images run real apps, every service has the environment
- * its role needs, only the allowed services publish ports, and the databases
- * the services use are exactly those the init script creates.
+ * its role needs, only the allowed services publish ports, the databases the
+ * services use are exactly those the init script creates, named volumes are
+ * declared, one-shot jobs are exactly the expected ones and fill the volumes
+ * that the services depending on them read (read-only, after the job succeeded).
  */
 export function checkComposeSemantics(document: unknown, expected: ComposeExpectations): string[] {
   const problems: string[] = [];
@@ -203,6 +289,9 @@ export function checkComposeSemantics(document: unknown, expected: ComposeExpect
     else problems.push(`${name}: service definition is not a mapping`);
   }
   const usedDatabases = new Set<string>();
+  const declaredVolumes = isRecord(document['volumes']) ? Object.keys(document['volumes']) : [];
+  const chainIds = new Map<string, string[]>();
+  const nodeKeyFiles = new Map<string, string[]>();
 
   for (const [name, service] of Object.entries(services)) {
     for (const [target, condition] of Object.entries(dependsOnOf(service))) {
@@ -212,9 +301,21 @@ export function checkComposeSemantics(document: unknown, expected: ComposeExpect
         continue;
       }
       if (target === name) problems.push(`${name}: depends on itself`);
+      if (isOneShotJob(dependency)) {
+        // A job exits: "healthy" never comes, "started" races with its work.
+        if (condition !== 'service_completed_successfully') problems.push(`${name}: waits for one-shot job "${target}" with ${condition}; only service_completed_successfully waits until it has finished`);
+        continue;
+      }
+      if (condition === 'service_completed_successfully') problems.push(`${name}: waits for "${target}" to complete, but "${target}" is a long-running service, not a one-shot job`);
       // Our Dockerfile carries a HEALTHCHECK, so a built service is health-checked too.
       if (condition === 'service_healthy' && dependency['healthcheck'] === undefined && dependency['build'] === undefined) {
         problems.push(`${name}: waits for "${target}" to be healthy, but "${target}" has no healthcheck`);
+      }
+    }
+
+    for (const mount of volumeMountsOf(service)) {
+      if (mount.type === 'volume' && mount.source !== undefined && !declaredVolumes.includes(mount.source)) {
+        problems.push(`${name}: mounts volume "${mount.source}", which the top-level volumes do not declare`);
       }
     }
 
@@ -245,9 +346,18 @@ export function checkComposeSemantics(document: unknown, expected: ComposeExpect
     }
 
     const role = expected.services[name];
+    const job = expected.jobs[name];
     if (service['ports'] !== undefined && role?.publishesPorts !== true) problems.push(`${name}: publishes ports, but only ${publishers(expected)} may`);
+    if (job !== undefined) {
+      problems.push(...checkJob(name, service, job));
+      continue;
+    }
+    if (isOneShotJob(service)) {
+      if (role !== undefined) problems.push(`${name}: is an application process, but is set up as a one-shot job (restart: "no" with a command)`);
+      else if (service['build'] !== undefined) problems.push(`${name}: is a one-shot job built from the project but is not one of the expected jobs`);
+    }
     if (role === undefined) {
-      if (service['build'] !== undefined) problems.push(`${name}: is built from the project but is not part of the expected topology`);
+      if (service['build'] !== undefined && !isOneShotJob(service)) problems.push(`${name}: is built from the project but is not part of the expected topology`);
       continue;
     }
     const app = buildArgsOf(service)['SERVICE'];
@@ -262,8 +372,16 @@ export function checkComposeSemantics(document: unknown, expected: ComposeExpect
     }
     if (role.ledgerRole !== undefined) {
       if (env['LEDGER_ROLE'] !== role.ledgerRole) problems.push(`${name}: LEDGER_ROLE is ${env['LEDGER_ROLE'] === undefined ? 'missing' : `"${env['LEDGER_ROLE']}"`}, expected "${role.ledgerRole}"`);
-      if (env['LEDGER_NODE_ID'] === undefined || env['LEDGER_NODE_ID'] === '') problems.push(`${name}: environment lacks LEDGER_NODE_ID`);
+      // CHAIN_ID has a default in the ledger's config; a node of this stack must name the chain its genesis file starts.
+      for (const variable of ['LEDGER_NODE_ID', 'CHAIN_ID']) {
+        if (env[variable] === undefined || env[variable] === '') problems.push(`${name}: environment lacks ${variable}`);
+      }
+      const chainId = env['CHAIN_ID'];
+      if (chainId !== undefined && chainId !== '') chainIds.set(chainId, [...(chainIds.get(chainId) ?? []), name]);
+      const keyFile = env['LEDGER_NODE_KEY_FILE'];
+      if (keyFile !== undefined && keyFile !== '') nodeKeyFiles.set(keyFile, [...(nodeKeyFiles.get(keyFile) ?? []), name]);
     }
+    for (const input of role.inputs ?? []) problems.push(...checkVolumeInput(name, service, env, input, services));
     for (const variable of role.upstreams ?? []) {
       const url = env[variable];
       const host = url === undefined || !/^https?:\/\//.test(url) ? undefined : hostOf(url);
@@ -276,8 +394,59 @@ export function checkComposeSemantics(document: unknown, expected: ComposeExpect
   for (const [name, role] of Object.entries(expected.services)) {
     if (services[name] === undefined) problems.push(`${name}: missing (expected ${role.app} of ${role.orgId})`);
   }
+  for (const [name, job] of Object.entries(expected.jobs)) {
+    if (services[name] === undefined) problems.push(`${name}: missing (expected one-shot job running the ${job.app} image)`);
+  }
+  if (chainIds.size > 1) {
+    problems.push(`the ledger nodes disagree on CHAIN_ID: ${[...chainIds].map(([id, names]) => `"${id}" (${names.join(', ')})`).join(', ')}`);
+  }
+  for (const [file, names] of nodeKeyFiles) {
+    if (names.length > 1) problems.push(`${names.join(', ')}: share the node key file ${file}; every member signs with its own key`);
+  }
   for (const database of expected.initDatabases) {
     if (!usedDatabases.has(database)) problems.push(`postgres-init.sql creates "${database}", which no service uses`);
+  }
+  return problems;
+}
+
+/** A one-shot job: really one-shot, runs the expected image, mounts the volumes it fills writable. */
+function checkJob(name: string, service: JsonRecord, job: ExpectedJob): string[] {
+  const problems: string[] = [];
+  if (!isOneShotJob(service)) {
+    const restart = service['restart'] === undefined ? 'no restart' : `restart: ${JSON.stringify(service['restart'])}`;
+    const command = service['command'] === undefined ? 'no command' : 'a command';
+    problems.push(`${name}: should be a one-shot job with restart: "no" and a command (has ${restart} and ${command})`);
+  }
+  const app = buildArgsOf(service)['SERVICE'];
+  if (app !== job.app) problems.push(`${name}: should run the image of app "${job.app}" (build.args.SERVICE is ${app === undefined ? 'missing' : `"${app}"`})`);
+  for (const volume of job.writes) {
+    const mount = mountOfVolume(service, volume);
+    if (mount === undefined) problems.push(`${name}: does not mount volume "${volume}", which it should fill`);
+    else if (mount.readOnly) problems.push(`${name}: mounts volume "${volume}" read-only, but it should fill it`);
+  }
+  return problems;
+}
+
+/** A service that reads a volume filled by a job: waits for the job, mounts the volume read-only, finds its files there. */
+function checkVolumeInput(name: string, service: JsonRecord, env: Readonly<Record<string, string>>, input: ExpectedVolumeInput, services: Readonly<Record<string, JsonRecord>>): string[] {
+  const problems: string[] = [];
+  const condition = dependsOnOf(service)[input.job];
+  if (condition !== 'service_completed_successfully') {
+    problems.push(`${name}: must wait for "${input.job}" with condition service_completed_successfully (${condition === undefined ? 'it has no depends_on entry for it' : `got ${condition}`})`);
+  }
+  const writer = services[input.job];
+  const written = writer === undefined ? undefined : mountOfVolume(writer, input.volume);
+  if (writer !== undefined && (written === undefined || written.readOnly)) problems.push(`${name}: reads volume "${input.volume}", but "${input.job}" does not write it`);
+  const mount = mountOfVolume(service, input.volume);
+  if (mount === undefined) problems.push(`${name}: does not mount volume "${input.volume}" (written by "${input.job}")`);
+  else if (!mount.readOnly) problems.push(`${name}: mounts volume "${input.volume}" read-write; it only reads it, so mount it with :ro`);
+  for (const variable of input.files) {
+    const file = env[variable];
+    if (file === undefined || file === '') problems.push(`${name}: environment lacks ${variable}`);
+    else if (mount !== undefined && !isInsideDirectory(file, mount.target)) problems.push(`${name}: ${variable} "${file}" is not inside the "${input.volume}" volume (mounted at ${mount.target})`);
+  }
+  for (const variable of input.absent ?? []) {
+    if (env[variable] !== undefined) problems.push(`${name}: sets ${variable}, which it must not have`);
   }
   return problems;
 }

@@ -144,7 +144,10 @@ async function up() {
   if (!/^[a-z][a-z0-9_]{0,40}$/.test(databasePrefix)) fail(`STACK_DB_PREFIX must be lower-case letters, digits and underscores (got "${databasePrefix}")`);
   for (const db of consortiumDatabases(databasePrefix)) await ensureDatabase(pgInfo.adminUrl, db);
 
-  const topology = consortiumTopology({ port, databaseUrlFor: (db) => withDatabase(pgInfo.adminUrl, db), kafkaBrokers: kafka.brokers, databasePrefix });
+  const { seedDemoConsortium, ensureGenesis } = require('./lib/demo');
+  const demo = seedDemoConsortium(dataDir);
+  const chain = { chainId: 'alliance-demo', genesisFile: ensureGenesis(dataDir, root), keyFileFor: (org) => path.join(demo.keysDir, `${org}.key.json`) };
+  const topology = consortiumTopology({ port, databaseUrlFor: (db) => withDatabase(pgInfo.adminUrl, db), kafkaBrokers: kafka.brokers, databasePrefix, chain });
   for (const p of topology) {
     const taken = await tcpAnswers('127.0.0.1', Number(p.env.PORT), 300);
     if (taken) fail(`port ${p.env.PORT} (for ${p.id}) is in use; run \`npm run stack -- down\` or set PORT (the stack uses PORT..PORT+15)`);

@@ -116,7 +116,7 @@ async function main() {
   const built = build();
   say(`built (${built.compiled} files changed) in ${built.ms} ms`);
 
-  for (let p = port; p <= port + 5; p++) if (!(await portFree(p))) fail(`port ${p} is in use; set PORT to a free range (Alliance uses PORT..PORT+5)`);
+  for (let p = port; p <= port + 7; p++) if (!(await portFree(p))) fail(`port ${p} is in use; set PORT to a free range (Alliance uses PORT..PORT+7)`);
 
   let pg;
   let databaseUrl = process.env.DATABASE_URL;
@@ -126,8 +126,12 @@ async function main() {
     say(`embedded PostgreSQL on 127.0.0.1:${pgPort}`);
   }
 
-  const { seedDemoConsortium } = require('./lib/demo');
+  const { seedDemoConsortium, ensureGenesis } = require('./lib/demo');
   const demo = seedDemoConsortium(dataDir);
+  const chain = { chainId: 'alliance-demo', genesisFile: ensureGenesis(dataDir, root), keyFileFor: (org) => path.join(demo.keysDir, `${org}.key.json`) };
+  // Each member's ledger node keeps its own database, as in the consortium.
+  const { ensureDatabase, withDatabase } = require(path.join(root, 'dist/libs/shared/data-access-postgres/src'));
+  for (const org of ['org2', 'org3']) await ensureDatabase(withDatabase(databaseUrl, 'postgres'), `alliance_${org}`);
 
   const { embeddedTopology } = require('./lib/topology');
   const { startService } = require(path.join(root, 'dist/libs/shared/feature-platform/src'));
@@ -145,8 +149,9 @@ async function main() {
   process.on('SIGINT', () => (stopping ? process.exit(130) : void stop(0)));
   process.on('SIGTERM', () => void stop(0));
 
-  for (const processSpec of embeddedTopology({ port, databaseUrl })) {
+  for (const processSpec of embeddedTopology({ port, databaseUrl, databaseUrlFor: (db) => withDatabase(databaseUrl, db), chain })) {
     const definition = require(path.join(root, `dist/apps/${processSpec.service}/src/app.module.js`))[`${processSpec.service}Service`];
+    // Several ledger nodes in one process: each gets its own definition object but the same code.
     const env = { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'warn', ...processSpec.env, PORT: processSpec.env.PORT };
     try {
       running.push(await startService(definition, env));

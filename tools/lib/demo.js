@@ -53,4 +53,47 @@ function seedDemoConsortium(dataDir) {
   return { keysDir, consortiumFile, created, members };
 }
 
-module.exports = { seedDemoConsortium, DEMO_ORGANIZATIONS };
+/**
+ * The genesis transaction of the demo chain: `config.genesis` signed by org1,
+ * naming the three members (their node keys double as their transaction keys
+ * in the demo), majority policies and the block-cutting parameters. Written
+ * once; every ledger node of the demo starts from this same file.
+ */
+function ensureGenesis(dataDir, root, chainId = 'alliance-demo') {
+  const file = path.join(dataDir, 'genesis.json');
+  if (fs.existsSync(file)) return file;
+  const protocol = require(path.join(root, 'dist/libs/protocol/src'));
+  const keys = Object.fromEntries(
+    DEMO_ORGANIZATIONS.map((o) => [o.organizationId, JSON.parse(fs.readFileSync(path.join(dataDir, 'demo-keys', `${o.organizationId}.key.json`), 'utf8'))]),
+  );
+  const members = DEMO_ORGANIZATIONS.filter((o) => o.role !== 'regulator').map((o) => {
+    const publicKey = keys[o.organizationId].publicKey;
+    return {
+      organizationId: o.organizationId,
+      role: o.role,
+      nodeKey: { algorithm: 'ed25519', publicKey },
+      keys: [{ keyId: protocol.keyId('ed25519', protocol.fromHex(publicKey)), algorithm: 'ed25519', publicKey }],
+    };
+  });
+  const config = {
+    chainId,
+    sequence: 0,
+    members,
+    policies: { certification: { type: 'majority' }, configuration: { type: 'majority' } },
+    cutting: { maxTransactions: 500, maxBytes: 1048576, batchTimeoutMs: 250 },
+    timestampWindowMs: 300000,
+  };
+  const transaction = {
+    chainId,
+    type: 'config.genesis',
+    creator: { organizationId: 'org1', keyId: members[0].keys[0].keyId },
+    nonce: 'genesis',
+    timestamp: new Date().toISOString(),
+    payload: { config },
+  };
+  const envelope = protocol.signTransaction(transaction, { algorithm: 'ed25519', privateKey: protocol.fromHex(keys.org1.privateKey) });
+  fs.writeFileSync(file, `${protocol.canonicalize(envelope)}\n`);
+  return file;
+}
+
+module.exports = { seedDemoConsortium, ensureGenesis, DEMO_ORGANIZATIONS };

@@ -6,13 +6,40 @@
 
 const SERVICES = ['identity', 'ledger', 'provenance', 'finance', 'audit', 'gateway'];
 
-/** Embedded (`npm start`): one database, PostgreSQL-log messaging, gateway on `port`, the others on the next ports. */
-function embeddedTopology({ port, databaseUrl }) {
+/** What every ledger node of a demo chain needs: the chain, its genesis file and each member's node key file. */
+function ledgerEnv(chain, org, role) {
+  return {
+    CHAIN_ID: chain.chainId,
+    LEDGER_GENESIS_FILE: chain.genesisFile,
+    LEDGER_NODE_ID: `${org}-node`,
+    LEDGER_ROLE: role,
+    ...(role === 'member' ? { LEDGER_NODE_KEY_FILE: chain.keyFileFor(org) } : {}),
+  };
+}
+
+/**
+ * Embedded (`npm start`): one process, PostgreSQL-log messaging and solo
+ * ordering; the gateway on `port`, the services on the next ports; the three
+ * members' ledger nodes each on their own database of the embedded server,
+ * sharing one solo ordering log in the main database.
+ */
+function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
   const order = ['identity', 'ledger', 'provenance', 'finance', 'audit'];
   const urls = Object.fromEntries(order.map((s, i) => [s, `http://127.0.0.1:${port + 1 + i}`]));
   const common = { DATABASE_URL: databaseUrl, MESSAGING: 'postgres', ORG_ID: 'org1' };
+  const ledgerPeer = (org, offset) => ({
+    id: `ledger-${org}`,
+    service: 'ledger',
+    env: { ...common, ORG_ID: org, DATABASE_URL: databaseUrlFor(`alliance_${org}`), ORDERING_DATABASE_URL: databaseUrl, PORT: String(port + offset), ...ledgerEnv(chain, org, 'member') },
+  });
   return [
-    ...order.map((service, i) => ({ id: service, service, env: { ...common, PORT: String(port + 1 + i), ...(service === 'ledger' ? { LEDGER_NODE_ID: 'org1-node', LEDGER_ROLE: 'member' } : {}) } })),
+    ...order.map((service, i) => ({
+      id: service === 'ledger' ? 'ledger-org1' : service,
+      service,
+      env: { ...common, PORT: String(port + 1 + i), ...(service === 'ledger' ? { ...ledgerEnv(chain, 'org1', 'member'), ORDERING_DATABASE_URL: databaseUrl } : {}) },
+    })),
+    ledgerPeer('org2', 6),
+    ledgerPeer('org3', 7),
     { id: 'gateway', service: 'gateway', env: { ...common, PORT: String(port), ...gatewayUpstreams(urls) } },
   ];
 }
@@ -23,10 +50,10 @@ function embeddedTopology({ port, databaseUrl }) {
  * manufacturer) runs the business services and the gateway; the regulator also
  * runs its own audit service against its own database.
  */
-function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix = 'alliance' }) {
+function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix = 'alliance', chain }) {
   const p = (offset) => port + offset;
   const base = (org) => ({ DATABASE_URL: databaseUrlFor(`${databasePrefix}_${org}`), MESSAGING: 'kafka', KAFKA_BROKERS: kafkaBrokers, ORG_ID: org });
-  const ledger = (org, offset, role) => ({ id: `ledger-${org}`, service: 'ledger', env: { ...base(org), PORT: String(p(offset)), LEDGER_NODE_ID: `${org}-node`, LEDGER_ROLE: role } });
+  const ledger = (org, offset, role) => ({ id: `ledger-${org}`, service: 'ledger', env: { ...base(org), PORT: String(p(offset)), ...ledgerEnv(chain, org, role) } });
   const org1 = (service, offset) => ({ id: service, service, env: { ...base('org1'), PORT: String(p(offset)) } });
   const url = (offset) => `http://127.0.0.1:${p(offset)}`;
   return [

@@ -8,4 +8,14 @@ export const ledgerConfigShape = {
   LEDGER_NODE_ID: field.optionalString(),
   /** `member` nodes certify blocks; an `observer` (the regulator's) only verifies. */
   LEDGER_ROLE: field.oneOf(['member', 'observer'] as const, 'member'),
+  /** The genesis transaction envelope (JSON), identical on every node of the chain. */
+  LEDGER_GENESIS_FILE: field.optionalString(),
+  /** This organization's node key (JSON with hex `publicKey` and `privateKey`); required for members. */
+  LEDGER_NODE_KEY_FILE: field.optionalString(),
+  /** Where the solo ordering log lives when MESSAGING=postgres (default DATABASE_URL); every node of the chain must use the same one. */
+  ORDERING_DATABASE_URL: field.optionalString(),
+  /** Longest `?wait=commit` wait before answering 503 LEDGER.COMMIT_TIMEOUT. */
+  LEDGER_COMMIT_WAIT_MS: field.positiveInt(30_000),
+  /** Most transactions in one batch submission. */
+  LEDGER_BATCH_LIMIT: field.positiveInt(1_000),
 };

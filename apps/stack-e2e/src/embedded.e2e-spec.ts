@@ -1,6 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { verifyReceipt } from '@alliance/protocol';
+import { anchorEnvelopes } from './ledger-client';
 import { getJson, graphql, root, startProcess, tempDir, waitFor } from './support';
 
 // `npm start`: one process, embedded PostgreSQL, solo ordering, demo consortium.
@@ -52,6 +54,14 @@ describe('npm start (embedded mode)', () => {
       const key = JSON.parse(readFileSync(join(dataDir, 'demo-keys/org1.key.json'), 'utf8')) as { warning: string; publicKey: string };
       expect(key.warning).toMatch(/DEMO KEY/);
       expect(key.publicKey).toMatch(/^[0-9a-f]{64}$/);
+      // Solo ordering, three member nodes in the one process: a transaction is certified and its receipt verifies.
+      const [envelope] = anchorEnvelopes(dataDir, 'org1', 1);
+      const res = await fetch(`${base}/ledger/v1/transactions?wait=commit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope), signal: AbortSignal.timeout(60_000) });
+      const body = (await res.json()) as { code: string; receipt: { block: { signatures: unknown[] } } };
+      expect(res.status, JSON.stringify(body)).toBe(200);
+      expect(body.code).toBe('VALID');
+      expect(verifyReceipt(body.receipt).ok).toBe(true);
+      expect(body.receipt.block.signatures.length).toBeGreaterThanOrEqual(2);
     } finally {
       proc.child.kill('SIGINT');
     }

@@ -3,6 +3,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { privateKafka, type PrivateKafka } from '@alliance/shared/testing';
+import { verifyReceipt } from '@alliance/protocol';
+import { anchorEnvelopes } from './ledger-client';
 import { getJson, graphql, isAlive, root, runNode, tempDir, waitFor } from './support';
 
 // `npm run stack -- up` on real PostgreSQL and a real Kafka broker of its own
@@ -124,6 +126,74 @@ describe('npm run stack', () => {
     const ui = await fetch(`${base}/docs`);
     expect(ui.status).toBe(200);
     expect(await ui.text()).toContain('swagger');
+  });
+
+  // --- the ledger across three member nodes fed by one Kafka topic ---
+  it('commits a signed transaction, certifies it with every member’s signature and returns a receipt that verifies offline', async () => {
+    const [envelope] = anchorEnvelopes(dataDir, 'org2', 1);
+    const res = await fetch(`${base}/ledger/v1/transactions?wait=commit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope), signal: AbortSignal.timeout(60_000) });
+    const body = (await res.json()) as { status: string; code: string; receipt: unknown; blockNumber: number };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ status: 'committed', code: 'VALID' });
+    const verdict = verifyReceipt(body.receipt);
+    expect(verdict.ok, JSON.stringify(verdict)).toBe(true);
+    // A flipped bit in the receipt's envelope signature must fail.
+    const tampered = JSON.parse(JSON.stringify(body.receipt)) as { envelope: { signature: { value: string } } };
+    const v = tampered.envelope.signature.value;
+    tampered.envelope.signature.value = `${v.slice(0, 10)}${v[10] === 'A' ? 'B' : 'A'}${v.slice(11)}`;
+    expect(verifyReceipt(tampered).ok).toBe(false);
+  });
+
+  it('produces byte-identical blocks on every node, each carrying all three member signatures', async () => {
+    const envelopes = anchorEnvelopes(dataDir, 'org3', 120);
+    const batch = await getJson(`${base}/ledger/v1/transactions/batch`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ transactions: envelopes }) });
+    expect(batch.status).toBe(202);
+    const nodes = ['ledger-org1', 'ledger-org2', 'ledger-org3', 'ledger-regulator'].map((id) => state.processes.find((p) => p.id === id)!);
+    const last = (batch.body as { transactionIds: string[] }).transactionIds.at(-1)!;
+    const head = await waitFor(
+      'the batch to be certified on org1',
+      async () => {
+        const r = await getJson(`${nodes[0].url}/ledger/v1/transactions/${last}`);
+        const b = r.body as { status: string; certified?: boolean; blockNumber?: number };
+        return b.status === 'committed' && b.certified ? b.blockNumber : undefined;
+      },
+      60_000,
+    );
+    for (const node of nodes) {
+      const blocks = await waitFor(
+        `${node.url} to reach block ${head} with all signatures`,
+        async () => {
+          const r = await getJson(`${node.url}/ledger/v1/blocks?from=0&limit=500`);
+          const items = (r.body as { items: Array<{ blockNumber: number; headerHash: string; signatures: unknown[] }> }).items;
+          const top = items.find((b) => b.blockNumber === head);
+          return top && top.signatures.length === 3 ? items.filter((b) => b.blockNumber <= head) : undefined;
+        },
+        60_000,
+      );
+      const reference = await getJson(`${nodes[0].url}/ledger/v1/blocks?from=0&limit=500`);
+      const refHashes = (reference.body as { items: Array<{ blockNumber: number; headerHash: string }> }).items.filter((b) => b.blockNumber <= head).map((b) => b.headerHash);
+      expect(blocks.map((b) => b.headerHash), node.id).toEqual(refHashes);
+      for (const b of blocks) expect(b.signatures, `${node.id} block ${b.blockNumber}`).toHaveLength(3);
+    }
+  });
+
+  it('refuses bad submissions at the door with stable codes and never orders them', async () => {
+    const [good] = anchorEnvelopes(dataDir, 'org1', 1);
+    const post = (body: unknown) => getJson(`${base}/ledger/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const badSig = JSON.parse(JSON.stringify(good)) as { signature: { value: string }; transaction: { nonce: string } };
+    badSig.transaction.nonce = 'tampered-nonce';
+    const r1 = await post(badSig);
+    expect(r1.status).toBe(400);
+    expect((r1.body as { code: string }).code).toBe('LEDGER.BAD_SIGNATURE');
+    const stale = JSON.parse(JSON.stringify(good)) as { transaction: { timestamp: string } };
+    stale.transaction.timestamp = '2020-01-01T00:00:00.000Z';
+    expect(((await post(stale)).body as { code: string }).code).toBe('LEDGER.TIMESTAMP_OUT_OF_WINDOW');
+    expect(((await post({ transaction: {} })).body as { code: string }).code).toBe('LEDGER.MALFORMED_TRANSACTION');
+    const first = await post(good);
+    expect(first.status).toBe(202);
+    const again = await post(good);
+    expect(again.status).toBe(409);
+    expect((again.body as { code: string }).code).toBe('LEDGER.DUPLICATE_TRANSACTION');
   });
 
   it('turns readiness red while Kafka is down and green again when it returns, without restarting services', async () => {

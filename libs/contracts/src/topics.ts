@@ -22,6 +22,20 @@ function defineTopic<T>(name: string, payload: z.ZodType<T>, description: string
 const hex32 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lower-case hex digits');
 const blockNumber = z.number().int().nonnegative();
 
+const jsonObject = z.record(z.string(), z.unknown());
+
+/** One transaction of a committed block, decoded for read models (valid or not: `code` says). */
+export const committedTransactionV1 = z.object({
+  transactionId: hex32,
+  leafIndex: z.number().int().nonnegative(),
+  type: z.string().nullable(),
+  organizationId: z.string().nullable(),
+  timestamp: contractSchemas.utcTimestamp.nullable(),
+  code: z.string().min(1),
+  payload: jsonObject.nullable(),
+  writes: z.array(z.object({ key: z.string(), value: z.unknown(), version: z.number().int().positive() })),
+});
+
 export const blockCommittedV1 = z.object({
   chainId: z.string().min(1),
   nodeId: z.string().min(1),
@@ -29,7 +43,9 @@ export const blockCommittedV1 = z.object({
   headerHash: hex32,
   transactionCount: z.number().int().nonnegative(),
   treeSize: z.number().int().nonnegative(),
+  /** The block's timestamp from the ordering log. */
   committedAt: contractSchemas.utcTimestamp,
+  transactions: z.array(committedTransactionV1),
 });
 export type BlockCommittedV1 = z.infer<typeof blockCommittedV1>;
 

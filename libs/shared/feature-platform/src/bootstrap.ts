@@ -22,7 +22,7 @@ import type { ServiceRuntime } from './runtime';
 import { PG_POOL, SERVICE_CONFIG, SERVICE_RUNTIME } from './tokens';
 import { productVersion } from './version';
 import { statusResolverFor } from './graphql-status';
-import { startMessaging, type MessagingHandle } from './messaging';
+import { OUTBOX, startMessaging, TRANSPORT, type MessagingHandle } from './messaging';
 import { messagingMigrations } from '@alliance/shared/data-access-messaging';
 
 /** Apollo's codes for requests the caller got wrong; every other error without an Alliance code is ours. */
@@ -159,7 +159,7 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
   }
   imports.push(...definition.imports(runtime));
 
-  @Module({ imports, providers, controllers: [HealthController, StatusController], exports: [SERVICE_RUNTIME, SERVICE_CONFIG, PG_POOL] })
+  @Module({ imports, providers, controllers: [HealthController, StatusController], exports: [SERVICE_RUNTIME, SERVICE_CONFIG, PG_POOL, ...(messaging ? [TRANSPORT, OUTBOX] : [])] })
   class PlatformRootModule {}
   Object.defineProperty(PlatformRootModule, 'name', { value: `${definition.name[0].toUpperCase()}${definition.name.slice(1)}Module` });
   const root: DynamicModule = { module: PlatformRootModule, global: true };

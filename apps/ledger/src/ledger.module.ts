@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Topics } from '@alliance/contracts';
+import { canonicalBytes, fromHex, nodeVerify } from '@alliance/protocol';
+import { anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
+import { KafkaOrderingLog, PostgresOrderingLog } from '@alliance/ledger/data-access';
+import { LedgerNode } from '@alliance/ledger/feature-node';
+import { createPool } from '@alliance/shared/data-access-postgres';
+import { type Outbox } from '@alliance/shared/data-access-messaging';
+import { kafkaBrokersOf, OUTBOX, type ServiceConfig, type ServiceRuntime } from '@alliance/shared/feature-platform';
+import type { ledgerConfigShape } from './config';
+import { BlocksController, LEDGER_LIMITS, LEDGER_NODE, ProofsController, TransactionsController } from './ledger-api';
+
+export type LedgerConfig = ServiceConfig<typeof ledgerConfigShape>;
+
+/** The contracts every node of this build runs; later modules register theirs here. */
+export function ledgerRegistry(): ContractRegistry {
+  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract]);
+}
+
+interface NodeKeyFile {
+  publicKey: string;
+  privateKey: string;
+}
+
+function readJson(path: string, what: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`cannot read ${what} ${path}: ${(error as Error).message}`);
+  }
+}
+
+/** Builds the node from configuration; the platform has already validated the variables. */
+export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: Outbox | undefined): LedgerNode {
+  const config = runtime.config;
+  if (!config.LEDGER_GENESIS_FILE) throw new Error('LEDGER_GENESIS_FILE is required: the genesis transaction every node of the chain starts from');
+  const genesis = canonicalBytes(readJson(config.LEDGER_GENESIS_FILE, 'genesis file') as JsonValue);
+  let nodeKey;
+  if (config.LEDGER_ROLE === 'member') {
+    if (!config.LEDGER_NODE_KEY_FILE) throw new Error('LEDGER_NODE_KEY_FILE is required for a member node: it signs block headers and checkpoints');
+    const key = readJson(config.LEDGER_NODE_KEY_FILE, 'node key file') as NodeKeyFile;
+    nodeKey = { algorithm: 'ed25519' as const, publicKey: fromHex(key.publicKey), privateKey: fromHex(key.privateKey) };
+  }
+  const logger = runtime.logger.child({ component: 'ledger-node' });
+  const orderingLogger = (entry: { level: 'error' | 'warn' | 'info' | 'debug'; message: string; context?: unknown }) => logger[entry.level](entry.context ?? {}, entry.message);
+  const log: OrderingLog =
+    config.MESSAGING === 'kafka'
+      ? new KafkaOrderingLog({ brokers: kafkaBrokersOf(config), chainId: config.CHAIN_ID, organizationId: config.ORG_ID, logger: orderingLogger })
+      : new PostgresOrderingLog({
+          pool: config.ORDERING_DATABASE_URL ? createPool(config.ORDERING_DATABASE_URL, { applicationName: 'alliance-ledger-ordering', max: 4 }) : runtime.pool,
+          chainId: config.CHAIN_ID,
+          logger: orderingLogger,
+        });
+  const nodeId = config.LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
+  return new LedgerNode({
+    chainId: config.CHAIN_ID,
+    organizationId: config.ORG_ID,
+    role: config.LEDGER_ROLE,
+    nodeKey,
+    genesis,
+    pool: runtime.pool,
+    log,
+    orderingSource: config.MESSAGING === 'kafka' ? `kafka:${orderingTopicOf(config.CHAIN_ID)}/0` : 'solo',
+    registry: ledgerRegistry(),
+    verifier: nodeVerify,
+    logger: (level, message, context) => logger[level](context ?? {}, message),
+    onCommitted: outbox
+      ? async (client, committed) => {
+          await outbox.enqueue(
+            client,
+            Topics.ledgerBlockCommitted,
+            {
+              chainId: committed.header.chainId,
+              nodeId,
+              blockNumber: committed.header.blockNumber,
+              headerHash: committed.headerHash,
+              transactionCount: committed.header.transactionCount,
+              treeSize: committed.header.logSize,
+              committedAt: committed.header.timestamp,
+              transactions: committed.execution.transactions.map((t, i) => ({
+                transactionId: t.result.transactionId,
+                leafIndex: committed.header.logSize - committed.header.transactionCount + i,
+                type: t.envelope?.transaction.type ?? null,
+                organizationId: t.envelope?.transaction.creator.organizationId ?? null,
+                timestamp: t.envelope?.transaction.timestamp ?? null,
+                code: t.result.code,
+                payload: (t.envelope?.transaction.payload as Record<string, unknown> | undefined) ?? null,
+                writes: t.result.writes.map((w) => ({ key: w.key, value: w.value, version: w.version })),
+              })),
+            },
+            { key: committed.header.chainId, correlationId: `block-${committed.header.blockNumber}`, causationId: null, producer: 'ledger' },
+          );
+        }
+      : undefined,
+  });
+}
+
+@Injectable()
+class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(@Inject(LEDGER_NODE) private readonly node: LedgerNode) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.node.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.node.stop();
+  }
+}
+
+@Module({})
+export class LedgerModule {
+  static forRoot(runtime: ServiceRuntime<LedgerConfig>): DynamicModule {
+    return {
+      module: LedgerModule,
+      controllers: [TransactionsController, BlocksController, ProofsController],
+      providers: [
+        { provide: LEDGER_NODE, inject: [{ token: OUTBOX, optional: true }], useFactory: (outbox: Outbox | undefined) => createLedgerNode(runtime, outbox) },
+        { provide: LEDGER_LIMITS, useValue: { commitWaitMs: runtime.config.LEDGER_COMMIT_WAIT_MS, batchLimit: runtime.config.LEDGER_BATCH_LIMIT } },
+        LedgerLifecycle,
+      ],
+      exports: [LEDGER_NODE],
+    };
+  }
+}

@@ -1,0 +1,291 @@
+import type { Pool, PoolClient } from '@alliance/shared/data-access-postgres';
+
+/**
+ * One member's copy of the chain in PostgreSQL (schema `ledger`, migrations in
+ * apps/ledger/migrations). A block, its transactions, their results, the state
+ * writes and the consumed ordering offset are written in ONE transaction, so a
+ * crash at any instant leaves either the whole block or none of it.
+ */
+export interface PersistedTransaction {
+  readonly leafIndex: number;
+  readonly transactionId: string;
+  readonly position: number;
+  readonly envelope: Uint8Array;
+  readonly leafHash: Uint8Array;
+  readonly type: string | null;
+  readonly organizationId: string | null;
+  readonly code: string;
+  readonly detail: string | null;
+  readonly result: Uint8Array;
+}
+
+export interface PersistedStateWrite {
+  readonly key: string;
+  /** Canonical JSON bytes; null deletes. */
+  readonly value: Uint8Array | null;
+  readonly version: number;
+  readonly transactionId: string;
+}
+
+export interface PersistedBlock {
+  readonly chainId: string;
+  readonly blockNumber: number;
+  readonly header: Uint8Array;
+  readonly headerHash: Uint8Array;
+  readonly previousHash: Uint8Array;
+  readonly transactionCount: number;
+  readonly logSize: number;
+  readonly firstOffset: number | null;
+  readonly lastOffset: number | null;
+  readonly blockTime: string;
+  readonly configSequence: number;
+  readonly transactions: readonly PersistedTransaction[];
+  readonly writes: readonly PersistedStateWrite[];
+}
+
+export interface NodePosition {
+  readonly lastOffset: number;
+  readonly headBlock: number;
+  readonly halted: boolean;
+  readonly haltReason: string | null;
+}
+
+export interface StoredBlock {
+  readonly blockNumber: number;
+  readonly header: Uint8Array;
+  readonly headerHash: Uint8Array;
+  readonly transactionCount: number;
+  readonly logSize: number;
+}
+
+export interface StoredTransaction {
+  readonly leafIndex: number;
+  readonly transactionId: string;
+  readonly blockNumber: number;
+  readonly position: number;
+  readonly envelope: Uint8Array;
+  readonly leafHash: Uint8Array;
+  readonly code: string;
+  readonly detail: string | null;
+  readonly result: Uint8Array;
+}
+
+export interface StoredSignature {
+  readonly blockNumber: number;
+  readonly organizationId: string;
+  readonly keyId: string;
+  readonly algorithm: string;
+  readonly headerHash: Uint8Array;
+  readonly signature: Uint8Array;
+  /** The signer's signed-note signature body over the checkpoint at this block. */
+  readonly checkpointSignature: string;
+}
+
+const toBuf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+const num = (v: string | number) => Number(v);
+
+export class BlockStore {
+  constructor(private readonly pool: Pool) {}
+
+  async position(chainId: string): Promise<NodePosition | undefined> {
+    const { rows } = await this.pool.query<{ last_offset: string; head_block: string; halted: boolean; halt_reason: string | null }>(
+      'SELECT last_offset, head_block, halted, halt_reason FROM node_position WHERE chain_id = $1',
+      [chainId],
+    );
+    const r = rows[0];
+    return r ? { lastOffset: num(r.last_offset), headBlock: num(r.head_block), halted: r.halted, haltReason: r.halt_reason } : undefined;
+  }
+
+  /** Writes the block and everything it implies in the caller's transaction. */
+  async insertBlock(client: PoolClient, block: PersistedBlock): Promise<void> {
+    await client.query(
+      `INSERT INTO blocks (block_number, header_hash, header, previous_hash, transaction_count, log_size, first_offset, last_offset, block_time, config_sequence)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [block.blockNumber, toBuf(block.headerHash), toBuf(block.header), toBuf(block.previousHash), block.transactionCount, block.logSize, block.firstOffset, block.lastOffset, block.blockTime, block.configSequence],
+    );
+    if (block.transactions.length > 0) {
+      const t = block.transactions;
+      // One round trip per block, whatever its size.
+      await client.query(
+        `INSERT INTO transactions (leaf_index, transaction_id, block_number, position, envelope, leaf_hash, type, organization_id, code, detail, result)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::bytea[], $6::bytea[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])`,
+        [
+          t.map((x) => x.leafIndex),
+          t.map((x) => x.transactionId),
+          t.map(() => block.blockNumber),
+          t.map((x) => x.position),
+          t.map((x) => toBuf(x.envelope)),
+          t.map((x) => toBuf(x.leafHash)),
+          t.map((x) => x.type),
+          t.map((x) => x.organizationId),
+          t.map((x) => x.code),
+          t.map((x) => x.detail),
+          t.map((x) => toBuf(x.result)),
+        ],
+      );
+    }
+    if (block.writes.length > 0) {
+      const w = block.writes;
+      await client.query(
+        `INSERT INTO state (key, value, version, block_number, transaction_id)
+         SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[], $5::text[])
+         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, block_number = EXCLUDED.block_number, transaction_id = EXCLUDED.transaction_id`,
+        [w.map((x) => x.key), w.map((x) => (x.value ? toBuf(x.value) : null)), w.map((x) => x.version), w.map(() => block.blockNumber), w.map((x) => x.transactionId)],
+      );
+    }
+    await client.query(
+      `INSERT INTO node_position (chain_id, last_offset, head_block) VALUES ($1, $2, $3)
+       ON CONFLICT (chain_id) DO UPDATE SET last_offset = EXCLUDED.last_offset, head_block = EXCLUDED.head_block, updated_at = clock_timestamp()`,
+      [block.chainId, block.lastOffset ?? -1, block.blockNumber],
+    );
+  }
+
+  async halt(chainId: string, reason: string): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO node_position (chain_id, last_offset, head_block, halted, halt_reason) VALUES ($1, -1, -1, true, $2)
+       ON CONFLICT (chain_id) DO UPDATE SET halted = true, halt_reason = EXCLUDED.halt_reason, updated_at = clock_timestamp()`,
+      [chainId, reason],
+    );
+  }
+
+  /** The whole world state (the node keeps it in memory; contracts read it synchronously). */
+  async loadState(): Promise<Map<string, { value: Uint8Array | null; version: number }>> {
+    const { rows } = await this.pool.query<{ key: string; value: Buffer | null; version: string }>('SELECT key, value, version FROM state');
+    return new Map(rows.map((r) => [r.key, { value: r.value, version: num(r.version) }]));
+  }
+
+  async loadTransactionIds(): Promise<Set<string>> {
+    const { rows } = await this.pool.query<{ transaction_id: string }>('SELECT DISTINCT transaction_id FROM transactions');
+    return new Set(rows.map((r) => r.transaction_id));
+  }
+
+  /** Leaf hashes of the global log from index 0, in order. */
+  async leafHashes(treeSize?: number): Promise<Uint8Array[]> {
+    const { rows } = await this.pool.query<{ leaf_hash: Buffer }>(
+      treeSize === undefined ? 'SELECT leaf_hash FROM transactions ORDER BY leaf_index' : 'SELECT leaf_hash FROM transactions WHERE leaf_index < $1 ORDER BY leaf_index',
+      treeSize === undefined ? [] : [treeSize],
+    );
+    return rows.map((r) => new Uint8Array(r.leaf_hash));
+  }
+
+  async block(blockNumber: number): Promise<StoredBlock | undefined> {
+    const { rows } = await this.pool.query<{ block_number: string; header: Buffer; header_hash: Buffer; transaction_count: number; log_size: string }>(
+      'SELECT block_number, header, header_hash, transaction_count, log_size FROM blocks WHERE block_number = $1',
+      [blockNumber],
+    );
+    return rows[0] ? mapBlock(rows[0]) : undefined;
+  }
+
+  async blocks(from: number, limit: number): Promise<StoredBlock[]> {
+    const { rows } = await this.pool.query<{ block_number: string; header: Buffer; header_hash: Buffer; transaction_count: number; log_size: string }>(
+      'SELECT block_number, header, header_hash, transaction_count, log_size FROM blocks WHERE block_number >= $1 ORDER BY block_number LIMIT $2',
+      [from, limit],
+    );
+    return rows.map(mapBlock);
+  }
+
+  /** The block whose log size first reaches `treeSize` (checkpoints and consistency proofs are at block boundaries). */
+  async blockAtLogSize(treeSize: number): Promise<StoredBlock | undefined> {
+    const { rows } = await this.pool.query<{ block_number: string; header: Buffer; header_hash: Buffer; transaction_count: number; log_size: string }>(
+      'SELECT block_number, header, header_hash, transaction_count, log_size FROM blocks WHERE log_size = $1 ORDER BY block_number LIMIT 1',
+      [treeSize],
+    );
+    return rows[0] ? mapBlock(rows[0]) : undefined;
+  }
+
+  async blockTransactions(blockNumber: number): Promise<StoredTransaction[]> {
+    const { rows } = await this.pool.query<TxRow>(`${TX_SELECT} WHERE block_number = $1 ORDER BY position`, [blockNumber]);
+    return rows.map(mapTx);
+  }
+
+  /** Every copy of a transaction id, in log order (a duplicate is recorded, never applied). */
+  async transactionsById(transactionId: string): Promise<StoredTransaction[]> {
+    const { rows } = await this.pool.query<TxRow>(`${TX_SELECT} WHERE transaction_id = $1 ORDER BY leaf_index`, [transactionId]);
+    return rows.map(mapTx);
+  }
+
+  async saveSignature(signature: StoredSignature): Promise<boolean> {
+    const r = await this.pool.query(
+      `INSERT INTO header_signatures (block_number, organization_id, key_id, algorithm, header_hash, signature, checkpoint_signature)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (block_number, organization_id) DO NOTHING`,
+      [signature.blockNumber, signature.organizationId, signature.keyId, signature.algorithm, toBuf(signature.headerHash), toBuf(signature.signature), signature.checkpointSignature],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async signatures(blockNumber: number): Promise<StoredSignature[]> {
+    const { rows } = await this.pool.query<{ block_number: string; organization_id: string; key_id: string; algorithm: string; header_hash: Buffer; signature: Buffer; checkpoint_signature: string }>(
+      'SELECT block_number, organization_id, key_id, algorithm, header_hash, signature, checkpoint_signature FROM header_signatures WHERE block_number = $1 ORDER BY organization_id',
+      [blockNumber],
+    );
+    return rows.map((r) => ({
+      blockNumber: num(r.block_number),
+      organizationId: r.organization_id,
+      keyId: r.key_id,
+      algorithm: r.algorithm,
+      headerHash: new Uint8Array(r.header_hash),
+      signature: new Uint8Array(r.signature),
+      checkpointSignature: r.checkpoint_signature,
+    }));
+  }
+
+  /** Blocks from `from` on that carry no signature of `organizationId` yet, in order. */
+  async blocksWithoutSignature(organizationId: string, from: number): Promise<StoredBlock[]> {
+    const { rows } = await this.pool.query<{ block_number: string; header: Buffer; header_hash: Buffer; transaction_count: number; log_size: string }>(
+      `SELECT b.block_number, b.header, b.header_hash, b.transaction_count, b.log_size FROM blocks b
+        WHERE b.block_number >= $2 AND NOT EXISTS (SELECT 1 FROM header_signatures s WHERE s.block_number = b.block_number AND s.organization_id = $1)
+        ORDER BY b.block_number`,
+      [organizationId, from],
+    );
+    return rows.map(mapBlock);
+  }
+
+  /** The highest block with at least `required` member signatures, or -1. */
+  async certifiedHead(required: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string | null }>(
+      'SELECT max(block_number) AS n FROM (SELECT block_number FROM header_signatures GROUP BY block_number HAVING count(*) >= $1) c',
+      [required],
+    );
+    return rows[0]?.n === null || rows[0]?.n === undefined ? -1 : num(rows[0].n);
+  }
+
+  /** The highest certified block at or below `limit` (checkpoints and receipts are issued for certified blocks). */
+  async certifiedAtOrBelow(limit: number, required: number): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string | null }>(
+      'SELECT max(block_number) AS n FROM (SELECT block_number FROM header_signatures WHERE block_number <= $2 GROUP BY block_number HAVING count(*) >= $1) c',
+      [required, limit],
+    );
+    return rows[0]?.n === null || rows[0]?.n === undefined ? -1 : num(rows[0].n);
+  }
+}
+
+interface TxRow {
+  leaf_index: string;
+  transaction_id: string;
+  block_number: string;
+  position: number;
+  envelope: Buffer;
+  leaf_hash: Buffer;
+  code: string;
+  detail: string | null;
+  result: Buffer;
+}
+const TX_SELECT = 'SELECT leaf_index, transaction_id, block_number, position, envelope, leaf_hash, code, detail, result FROM transactions';
+
+function mapTx(r: TxRow): StoredTransaction {
+  return {
+    leafIndex: num(r.leaf_index),
+    transactionId: r.transaction_id,
+    blockNumber: num(r.block_number),
+    position: r.position,
+    envelope: new Uint8Array(r.envelope),
+    leafHash: new Uint8Array(r.leaf_hash),
+    code: r.code,
+    detail: r.detail,
+    result: new Uint8Array(r.result),
+  };
+}
+
+function mapBlock(r: { block_number: string; header: Buffer; header_hash: Buffer; transaction_count: number; log_size: string }): StoredBlock {
+  return { blockNumber: num(r.block_number), header: new Uint8Array(r.header), headerHash: new Uint8Array(r.header_hash), transactionCount: r.transaction_count, logSize: num(r.log_size) };
+}

@@ -1,0 +1,5 @@
+export * from './types';
+export * from './registry';
+export * from './anchor';
+export * from './config';
+export * from './executor';

@@ -1,0 +1,2 @@
+export * from './ledger-node';
+export * from './ledger-queries';

@@ -1,0 +1,544 @@
+import { EventEmitter } from 'node:events';
+import {
+  type BlockHeader,
+  canonicalBytes,
+  decodeEnvelope,
+  formatCheckpoint,
+  fromBase64Url,
+  fromHex,
+  headerHash,
+  keyId as keyIdOf,
+  leafHash,
+  MerkleAccumulator,
+  merkleRoot,
+  sign,
+  signCheckpoint,
+  toBase64Url,
+  toHex,
+  transactionId as transactionIdOf,
+  type Envelope,
+  checkpointOrigin,
+  isSignatureAlgorithm,
+  SignatureDomain,
+} from '@alliance/protocol';
+import {
+  type BlockExecution,
+  type ChainConfig,
+  CONFIG_KEY,
+  type ContractRegistry,
+  type CutBlock,
+  cutterStateAfter,
+  decodeHeaderSignature,
+  encodeHeaderSignature,
+  executeBlock,
+  type HeaderSignatureRecord,
+  INITIAL_CUTTER_STATE,
+  type JsonValue,
+  OrderingDriver,
+  type OrderedRecord,
+  type OrderingLog,
+  requiredApprovals,
+  type SignatureVerifier,
+  TRANSACTION_DOMAIN,
+  type VersionedValue,
+} from '@alliance/ledger/domain';
+import { BlockStore, type PersistedBlock } from '@alliance/ledger/data-access';
+import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
+import { AllianceError } from '@alliance/shared/util-errors';
+
+export const HEADER_DOMAIN = SignatureDomain.blockHeader;
+const ZERO_HASH = new Uint8Array(32);
+
+export interface NodeKey {
+  readonly algorithm: 'ed25519';
+  readonly privateKey: Uint8Array;
+  readonly publicKey: Uint8Array;
+}
+
+export interface LedgerNodeOptions {
+  readonly chainId: string;
+  readonly organizationId: string;
+  /** `member` nodes sign headers and checkpoints; an `observer` only verifies. */
+  readonly role: 'member' | 'observer';
+  readonly nodeKey?: NodeKey;
+  /** Canonical bytes of the genesis transaction envelope (`config.genesis`), the same on every node. */
+  readonly genesis: Uint8Array;
+  readonly pool: Pool;
+  readonly log: OrderingLog;
+  /** `solo` or the Kafka topic/partition, recorded in every header. */
+  readonly orderingSource: string;
+  readonly registry: ContractRegistry;
+  readonly verifier: SignatureVerifier;
+  readonly logger?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, context?: Record<string, unknown>) => void;
+  /** Runs inside the block's PostgreSQL transaction (the outbox event `ledger.block.committed.v1`). */
+  onCommitted?(client: PoolClient, committed: CommittedBlock): Promise<void>;
+}
+
+export interface CommittedBlock {
+  readonly header: BlockHeader;
+  readonly headerHash: string;
+  readonly execution: BlockExecution;
+}
+
+export type TransactionStatus =
+  | { readonly status: 'pending'; readonly transactionId: string }
+  | { readonly status: 'committed'; readonly transactionId: string; readonly blockNumber: number; readonly leafIndex: number; readonly code: 'VALID'; readonly certified: boolean }
+  | { readonly status: 'invalid'; readonly transactionId: string; readonly blockNumber: number; readonly leafIndex: number; readonly code: string; readonly detail: string | null; readonly certified: boolean };
+
+export const LedgerErrors = {
+  notFound: (what: string) => new AllianceError('LEDGER.NOT_FOUND', 'not-found', `${what} not found`),
+  blockNotFound: (n: number) => new AllianceError('LEDGER.BLOCK_NOT_FOUND', 'not-found', `block ${n} not found`),
+  transactionNotFound: (id: string) => new AllianceError('LEDGER.TRANSACTION_NOT_FOUND', 'not-found', `transaction ${id} not found`),
+  rejected: (code: string, detail: string) => new AllianceError(code, code === 'LEDGER.DUPLICATE_TRANSACTION' ? 'conflict' : 'invalid', detail),
+  halted: (reason: string) => new AllianceError('LEDGER.NODE_HALTED', 'unavailable', `this node halted: ${reason}`),
+  timeout: (id: string) => new AllianceError('LEDGER.COMMIT_TIMEOUT', 'unavailable', `transaction ${id} was accepted but not certified in time; poll GET /ledger/v1/transactions/${id}`),
+};
+
+/**
+ * One organization's ledger node: validates submissions at the door, appends
+ * them to the ordering log, cuts and executes blocks deterministically,
+ * persists each block atomically with its consumed offset, signs headers and
+ * checkpoints, collects every member's signatures from the log and detects
+ * forks. Framework-free; the ledger app exposes it over REST and GraphQL.
+ */
+export class LedgerNode {
+  readonly events = new EventEmitter();
+  private readonly store: BlockStore;
+  private readonly accumulator = new MerkleAccumulator();
+  private readonly leafHashes: Uint8Array[] = [];
+  private state = new Map<string, VersionedValue>();
+  private committedIds = new Set<string>();
+  private config: ChainConfig | undefined;
+  private head: { blockNumber: number; hash: Uint8Array; header: BlockHeader } | undefined;
+  private driver: OrderingDriver | undefined;
+  private readonly pending = new Map<string, number>();
+  private readonly signaturesByBlock = new Map<number, Set<string>>();
+  private certifiedHead = -1;
+  private halted: string | undefined;
+  private signing: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly options: LedgerNodeOptions) {
+    this.store = new BlockStore(options.pool);
+    this.events.setMaxListeners(0);
+  }
+
+  get chainId(): string {
+    return this.options.chainId;
+  }
+
+  get headBlock(): number {
+    return this.head?.blockNumber ?? -1;
+  }
+
+  get certifiedBlock(): number {
+    return this.certifiedHead;
+  }
+
+  get haltReason(): string | undefined {
+    return this.halted;
+  }
+
+  currentConfig(): ChainConfig {
+    if (!this.config) throw new AllianceError('LEDGER.NOT_READY', 'unavailable', 'the node has no configuration yet');
+    return this.config;
+  }
+
+  /** Loads the chain from PostgreSQL (writing the genesis block on first start) and starts following the log. */
+  async start(): Promise<void> {
+    const position = await this.store.position(this.options.chainId);
+    if (position?.halted) {
+      this.halted = position.haltReason ?? 'halted';
+      this.log('error', `node is halted: ${this.halted}; it will not follow the chain until an operator clears node_position.halted`);
+      return;
+    }
+    await this.loadFromStore();
+    if (!this.head) await this.commitGenesis();
+    else await this.checkGenesis();
+    const lastOffset = position?.lastOffset ?? -1;
+    // A freshly created Kafka topic takes a moment to be served everywhere;
+    // several nodes starting together race to create it. Retry for a while.
+    for (let attempt = 1; ; attempt++) {
+      this.driver = this.createDriver(lastOffset);
+      try {
+        await this.driver.start();
+        break;
+      } catch (error) {
+        await this.driver.stop().catch(() => undefined);
+        if (attempt >= 30 || (error as { code?: string }).code === 'LEDGER.ORDERING_OFFSET_OUT_OF_RANGE') throw error;
+        this.log('warn', `ordering log not ready (${(error as Error).message}); retrying`);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+    }
+    await this.resignMissing();
+  }
+
+  private createDriver(lastOffset: number): OrderingDriver {
+    const config = this.currentConfig();
+    const driver = new OrderingDriver({
+      log: this.options.log,
+      cutter: {
+        maxTransactions: config.cutting.maxTransactions,
+        maxBytes: config.cutting.maxBytes,
+        isConfigTransaction: (bytes) => this.isConfigTransaction(bytes),
+      },
+      state: lastOffset < 0 ? { ...INITIAL_CUTTER_STATE, nextBlockNumber: this.headBlock + 1 } : cutterStateAfter({ blockNumber: this.headBlock, lastOffset }),
+      batchTimeoutMs: config.cutting.batchTimeoutMs,
+      commit: (block) => this.commitBlock(block),
+      onHeaderSignature: (record) => this.acceptSignature(record),
+      isFatal: (error) => error instanceof ForkError,
+      logger: (entry) => this.log(entry.level, entry.message, entry.context as Record<string, unknown> | undefined),
+    });
+    driver.whenStopped().catch((error: unknown) => {
+      if (error instanceof ForkError) void this.halt(error.message);
+      else this.log('error', `ordering stopped: ${(error as Error).message}`);
+    });
+    return driver;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.driver?.stop();
+    await this.signing;
+  }
+
+  // ---------------------------------------------------------------- submission
+
+  /**
+   * Checks a signed envelope at the door (the contract decides again in the
+   * block) and appends it to the ordering log. Returns the transaction id.
+   */
+  async submit(envelopeBytes: readonly Uint8Array[]): Promise<string[]> {
+    if (this.halted) throw LedgerErrors.halted(this.halted);
+    const ids = envelopeBytes.map((bytes) => this.checkAtDoor(bytes));
+    const unique = new Set(ids);
+    if (unique.size !== ids.length) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', 'the batch contains the same transaction twice');
+    await this.options.log.append(envelopeBytes.map((bytes) => ({ kind: 'transaction' as const, bytes })));
+    const now = Date.now();
+    for (const id of ids) this.pending.set(id, now);
+    return ids;
+  }
+
+  private checkAtDoor(bytes: Uint8Array): string {
+    let envelope: Envelope;
+    try {
+      envelope = decodeEnvelope(bytes);
+    } catch (error) {
+      throw LedgerErrors.rejected('LEDGER.MALFORMED_TRANSACTION', `${(error as { code?: string }).code ?? 'PROTOCOL.INVALID'}: ${(error as Error).message}`);
+    }
+    const tx = envelope.transaction;
+    const id = transactionIdOf(tx);
+    const config = this.currentConfig();
+    if (tx.chainId !== this.options.chainId) throw LedgerErrors.rejected('LEDGER.WRONG_CHAIN', `this node keeps chain ${this.options.chainId}, not ${tx.chainId}`);
+    if (this.committedIds.has(id) || this.pending.has(id)) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', `transaction ${id} was already submitted`);
+    const skew = Math.abs(Date.parse(tx.timestamp) - Date.now());
+    if (skew > config.timestampWindowMs) throw LedgerErrors.rejected('LEDGER.TIMESTAMP_OUT_OF_WINDOW', `timestamp ${tx.timestamp} is ${skew} ms from now; the window is ${config.timestampWindowMs} ms`);
+    const member = config.members.find((m) => m.organizationId === tx.creator.organizationId);
+    const key = member?.keys.find((k) => k.keyId === tx.creator.keyId);
+    if (!key) throw LedgerErrors.rejected('LEDGER.UNKNOWN_KEY', `key ${tx.creator.keyId} of organization ${tx.creator.organizationId} is not registered`);
+    let ok = false;
+    try {
+      ok = key.algorithm === envelope.signature.algorithm && isSignatureAlgorithm(key.algorithm) && this.options.verifier(key.algorithm, fromHex(key.publicKey), TRANSACTION_DOMAIN, canonicalBytes(tx as unknown as JsonValue), fromBase64Url(envelope.signature.value));
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw LedgerErrors.rejected('LEDGER.BAD_SIGNATURE', 'the signature does not verify with the registered key');
+    if (!this.options.registry.find(tx.type)) throw LedgerErrors.rejected('LEDGER.UNKNOWN_TRANSACTION_TYPE', `no contract handles type ${tx.type}`);
+    return id;
+  }
+
+  // ---------------------------------------------------------------- commit
+
+  private isConfigTransaction(bytes: Uint8Array): boolean {
+    try {
+      return this.options.registry.isConfiguration(decodeEnvelope(bytes).transaction.type);
+    } catch {
+      return false;
+    }
+  }
+
+  private async commitGenesis(): Promise<void> {
+    const envelope = decodeEnvelope(this.options.genesis);
+    await this.commitBlock(
+      { blockNumber: 0, records: [{ offset: -1, timestamp: envelope.transaction.timestamp, kind: 'transaction', bytes: this.options.genesis }], firstOffset: -1, lastOffset: -1, cutOffset: -1, timestamp: envelope.transaction.timestamp, reason: 'config-transaction' },
+      'genesis',
+    );
+    if (!this.config) throw new Error('the genesis transaction was not valid: no chain configuration');
+  }
+
+  /** A database holding another chain's genesis must never be mixed with this one. */
+  private async checkGenesis(): Promise<void> {
+    const [genesis] = await this.store.blockTransactions(0);
+    if (!genesis || toHex(genesis.envelope) !== toHex(this.options.genesis)) {
+      throw new AllianceError('LEDGER.GENESIS_MISMATCH', 'internal', 'the genesis block in this database is not the one in LEDGER_GENESIS_FILE: this database belongs to another chain');
+    }
+  }
+
+  private async commitBlock(block: CutBlock, source = this.options.orderingSource): Promise<void> {
+    if (this.head && block.blockNumber <= this.head.blockNumber) return; // redelivered after a restart
+    const records = block.records.map((r) => r.bytes);
+    const execution = executeBlock(
+      {
+        chainId: this.options.chainId,
+        blockNumber: block.blockNumber,
+        blockTimestamp: block.timestamp,
+        config: this.config,
+        state: { get: (key) => this.state.get(key) },
+        isCommitted: (id) => this.committedIds.has(id),
+        verifier: this.options.verifier,
+        registry: this.options.registry,
+      },
+      records,
+    );
+    const leaves = records.map((bytes) => leafHash(bytes));
+    const accumulator = this.accumulator.clone();
+    for (const l of leaves) accumulator.append(l);
+    const resultBytes = execution.transactions.map((t) => canonicalBytes(t.result as unknown as JsonValue));
+    const config = execution.config;
+    const header: BlockHeader = {
+      chainId: this.options.chainId,
+      blockNumber: block.blockNumber,
+      previousHash: toHex(this.head?.hash ?? ZERO_HASH),
+      dataRoot: toHex(merkleRoot(leaves)),
+      resultsRoot: toHex(merkleRoot(resultBytes.map((b) => leafHash(b)))),
+      transactionCount: records.length,
+      logSize: accumulator.size,
+      logRoot: toHex(accumulator.root()),
+      ordering: { source, firstOffset: block.firstOffset, lastOffset: block.lastOffset },
+      timestamp: block.timestamp,
+      configSequence: config?.sequence ?? 0,
+    };
+    const hash = headerHash(header);
+    const firstLeaf = this.leafHashes.length;
+    const persisted: PersistedBlock = {
+      chainId: this.options.chainId,
+      blockNumber: block.blockNumber,
+      header: canonicalBytes(header as unknown as JsonValue),
+      headerHash: hash,
+      previousHash: this.head?.hash ?? ZERO_HASH,
+      transactionCount: records.length,
+      logSize: accumulator.size,
+      firstOffset: block.firstOffset,
+      lastOffset: block.lastOffset,
+      blockTime: block.timestamp,
+      configSequence: header.configSequence,
+      transactions: execution.transactions.map((t, i) => ({
+        leafIndex: firstLeaf + i,
+        transactionId: t.result.transactionId,
+        position: i,
+        envelope: records[i],
+        leafHash: leaves[i],
+        type: t.envelope?.transaction.type ?? null,
+        organizationId: t.envelope?.transaction.creator.organizationId ?? null,
+        code: t.result.code,
+        detail: t.detail ?? null,
+        result: resultBytes[i],
+      })),
+      writes: [...execution.writes.entries()].map(([key, v]) => ({
+        key,
+        value: v.value === null ? null : canonicalBytes(v.value),
+        version: v.version,
+        transactionId: lastWriter(execution, key),
+      })),
+    };
+    const committed: CommittedBlock = { header, headerHash: toHex(hash), execution };
+    await withTransaction(this.options.pool, async (client) => {
+      await this.store.insertBlock(client, persisted);
+      await this.options.onCommitted?.(client, committed);
+    });
+    // Only after PostgreSQL said COMMIT does memory move on.
+    for (const l of leaves) {
+      this.accumulator.append(l);
+      this.leafHashes.push(l);
+    }
+    for (const [key, v] of execution.writes) this.state.set(key, v);
+    for (const t of execution.transactions) {
+      this.committedIds.add(t.result.transactionId);
+      this.pending.delete(t.result.transactionId);
+    }
+    this.config = config;
+    this.head = { blockNumber: block.blockNumber, hash, header };
+    this.events.emit('committed', committed);
+    await this.signBlock(header, hash);
+  }
+
+  private async signBlock(header: BlockHeader, hash: Uint8Array): Promise<void> {
+    const key = this.options.nodeKey;
+    if (this.options.role !== 'member' || !key) return;
+    const note = formatCheckpoint({ origin: checkpointOrigin(this.options.chainId), treeSize: header.logSize, rootHash: fromHex(header.logRoot) });
+    const record: HeaderSignatureRecord = {
+      chainId: this.options.chainId,
+      blockNumber: header.blockNumber,
+      headerHash: toHex(hash),
+      organizationId: this.options.organizationId,
+      keyId: keyIdOf('ed25519', key.publicKey),
+      algorithm: 'ed25519',
+      signature: toBase64Url(sign('ed25519', key.privateKey, HEADER_DOMAIN, hash)),
+      checkpointSignature: noteSignatureBody(note, this.options.organizationId, key),
+    };
+    // Our own signature is recorded when it comes back through the log, like
+    // everyone else's. Publishing is retried in order until the log takes it:
+    // a lost signature would leave the block short of one member forever.
+    this.signing = this.signing.then(() => this.publishSignature(record));
+  }
+
+  private async publishSignature(record: HeaderSignatureRecord): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      try {
+        await this.options.log.append([{ kind: 'header-signature', bytes: encodeHeaderSignature(record) }]);
+        return;
+      } catch (error) {
+        if (attempt % 10 === 0) this.log('warn', `could not publish the signature of block ${record.blockNumber} yet: ${(error as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 100 * 2 ** Math.min(attempt, 6))));
+      }
+    }
+  }
+
+  /** After a restart: sign again the recent blocks whose signature of ours never came back through the log. */
+  private async resignMissing(): Promise<void> {
+    if (this.options.role !== 'member' || !this.options.nodeKey || !this.head) return;
+    const from = Math.max(0, this.head.blockNumber - 256);
+    const missing = await this.store.blocksWithoutSignature(this.options.organizationId, from);
+    for (const block of missing) {
+      const header = JSON.parse(new TextDecoder().decode(block.header)) as BlockHeader;
+      await this.signBlock(header, block.headerHash);
+    }
+  }
+
+  private async acceptSignature(record: OrderedRecord): Promise<void> {
+    let sig: HeaderSignatureRecord;
+    try {
+      sig = decodeHeaderSignature(record.bytes);
+    } catch (error) {
+      this.log('warn', `ignoring a malformed header signature at offset ${record.offset}: ${(error as Error).message}`);
+      return;
+    }
+    const config = this.config;
+    const member = config?.members.find((m) => m.organizationId === sig.organizationId);
+    if (!member || sig.chainId !== this.options.chainId) return;
+    const signedHash = fromHex(sig.headerHash);
+    let valid = false;
+    try {
+      valid = this.options.verifier('ed25519', fromHex(member.nodeKey.publicKey), HEADER_DOMAIN, signedHash, fromBase64Url(sig.signature));
+    } catch {
+      valid = false;
+    }
+    if (!valid) {
+      this.log('warn', `ignoring a header signature of ${sig.organizationId} for block ${sig.blockNumber} that does not verify`);
+      return;
+    }
+    const ours = sig.blockNumber === this.head?.blockNumber ? this.head.hash : (await this.store.block(sig.blockNumber))?.headerHash;
+    if (!ours) return; // a block we do not have (cannot happen in log order); nothing to compare
+    if (toHex(ours) !== sig.headerHash) {
+      throw new ForkError(`fork at block ${sig.blockNumber}: ${sig.organizationId} signed ${sig.headerHash}, this node committed ${toHex(ours)}`);
+    }
+    await this.store.saveSignature({
+      blockNumber: sig.blockNumber,
+      organizationId: sig.organizationId,
+      keyId: sig.keyId,
+      algorithm: 'ed25519',
+      headerHash: signedHash,
+      signature: fromBase64Url(sig.signature),
+      checkpointSignature: sig.checkpointSignature,
+    });
+    const signers = this.signaturesByBlock.get(sig.blockNumber) ?? new Set<string>();
+    signers.add(sig.organizationId);
+    this.signaturesByBlock.set(sig.blockNumber, signers);
+    if (config && signers.size >= requiredApprovals(config.policies.certification, config.members.length) && sig.blockNumber > this.certifiedHead) {
+      this.certifiedHead = sig.blockNumber;
+      this.signaturesByBlock.forEach((_, n) => n < sig.blockNumber - 64 && this.signaturesByBlock.delete(n));
+      this.events.emit('certified', sig.blockNumber);
+    }
+  }
+
+  private async halt(reason: string): Promise<void> {
+    this.halted = reason;
+    this.log('error', `HALT: ${reason}`);
+    this.events.emit('alert', { code: 'LEDGER.FORK_DETECTED', reason });
+    await this.store.halt(this.options.chainId, reason).catch(() => undefined);
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  private async loadFromStore(): Promise<void> {
+    const [state, ids, leaves] = await Promise.all([this.store.loadState(), this.store.loadTransactionIds(), this.store.leafHashes()]);
+    this.state = new Map([...state].map(([k, v]) => [k, { value: v.value ? (JSON.parse(new TextDecoder().decode(v.value)) as JsonValue) : null, version: v.version }]));
+    this.committedIds = ids;
+    for (const l of leaves) {
+      this.accumulator.append(l);
+      this.leafHashes.push(l);
+    }
+    const position = await this.store.position(this.options.chainId);
+    if (position && position.headBlock >= 0) {
+      const block = await this.store.block(position.headBlock);
+      if (block) this.head = { blockNumber: block.blockNumber, hash: block.headerHash, header: JSON.parse(new TextDecoder().decode(block.header)) as BlockHeader };
+    }
+    const config = this.state.get(CONFIG_KEY);
+    this.config = config ? (config.value as unknown as ChainConfig) : undefined;
+    if (this.config) this.certifiedHead = await this.store.certifiedHead(requiredApprovals(this.config.policies.certification, this.config.members.length));
+  }
+
+  isPending(transactionId: string): boolean {
+    return this.pending.has(transactionId);
+  }
+
+  /**
+   * Resolves with the block number once `transactionId` is in a certified
+   * block; rejects with LEDGER.COMMIT_TIMEOUT after `timeoutMs`.
+   */
+  async waitForCertified(transactionId: string, timeoutMs: number): Promise<number> {
+    const started = Date.now();
+    for (;;) {
+      const copies = await this.store.transactionsById(transactionId);
+      const chosen = copies.find((c) => c.code === 'VALID') ?? copies[0];
+      if (chosen && chosen.blockNumber <= this.certifiedHead) return chosen.blockNumber;
+      if (this.halted) throw LedgerErrors.halted(this.halted);
+      const left = timeoutMs - (Date.now() - started);
+      if (left <= 0) throw LedgerErrors.timeout(transactionId);
+      // Wake on the next certified (or committed) block, or poll within a second at most.
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.events.off('certified', done);
+          this.events.off('committed', done);
+          resolve();
+        };
+        const timer = setTimeout(done, Math.min(left, 1000));
+        this.events.on('certified', done);
+        this.events.on('committed', done);
+      });
+    }
+  }
+
+  /** The leaf hashes of the first `treeSize` transactions of the global log (for proofs). */
+  leafHashesUpTo(treeSize: number): Uint8Array[] {
+    return this.leafHashes.slice(0, treeSize);
+  }
+
+  get blockStore(): BlockStore {
+    return this.store;
+  }
+
+  private log(level: 'error' | 'warn' | 'info' | 'debug', message: string, context?: Record<string, unknown>): void {
+    this.options.logger?.(level, message, context);
+  }
+}
+
+export class ForkError extends Error {
+  override readonly name = 'ForkError';
+}
+
+// The base64 body of this node's signed-note signature line over `note`.
+function noteSignatureBody(note: string, name: string, key: NodeKey): string {
+  const line = signCheckpoint(note, { name, privateKey: key.privateKey });
+  return line.slice(line.lastIndexOf(' ') + 1).trim();
+}
+
+function lastWriter(execution: BlockExecution, key: string): string {
+  for (let i = execution.transactions.length - 1; i >= 0; i--) {
+    const t = execution.transactions[i];
+    if (t.result.writes.some((w) => w.key === key)) return t.result.transactionId;
+  }
+  return '';
+}
+

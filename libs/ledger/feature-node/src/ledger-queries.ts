@@ -1,0 +1,147 @@
+import {
+  type BlockHeader,
+  buildReceipt,
+  checkpointOrigin,
+  consistencyProof,
+  decodeEnvelope,
+  formatCheckpoint,
+  fromHex,
+  inclusionProof,
+  leafHash,
+  type Receipt,
+  isSignatureAlgorithm,
+  toBase64Url,
+  toHex,
+  type HeaderSignature,
+} from '@alliance/protocol';
+import { requiredApprovals } from '@alliance/ledger/domain';
+import type { StoredBlock, StoredSignature } from '@alliance/ledger/data-access';
+import { AllianceError } from '@alliance/shared/util-errors';
+import { LedgerErrors, type LedgerNode, type TransactionStatus } from './ledger-node';
+
+const decoder = new TextDecoder();
+
+export interface BlockView {
+  readonly blockNumber: number;
+  readonly headerHash: string;
+  readonly header: BlockHeader;
+  readonly certified: boolean;
+  readonly signatures: ReadonlyArray<{ organizationId: string; keyId: string; algorithm: string; value: string }>;
+  readonly transactions: ReadonlyArray<{ transactionId: string; leafIndex: number; code: string }>;
+}
+
+export interface CheckpointView {
+  readonly blockNumber: number;
+  readonly treeSize: number;
+  readonly rootHash: string;
+  /** The C2SP signed note: checkpoint body plus one signature line per member that signed it. */
+  readonly note: string;
+  readonly signedBy: readonly string[];
+}
+
+/** Read side of a ledger node: blocks, statuses, receipts, checkpoints, proofs. */
+export class LedgerQueries {
+  constructor(private readonly node: LedgerNode) {}
+
+  private required(): number {
+    const c = this.node.currentConfig();
+    return requiredApprovals(c.policies.certification, c.members.length);
+  }
+
+  async block(blockNumber: number): Promise<BlockView> {
+    const block = await this.node.blockStore.block(blockNumber);
+    if (!block) throw LedgerErrors.blockNotFound(blockNumber);
+    return this.view(block);
+  }
+
+  async blocks(from: number, limit: number): Promise<{ items: BlockView[]; nextFrom: number | null }> {
+    const rows = await this.node.blockStore.blocks(from, limit + 1);
+    const items = await Promise.all(rows.slice(0, limit).map((b) => this.view(b)));
+    return { items, nextFrom: rows.length > limit ? rows[limit].blockNumber : null };
+  }
+
+  private async view(block: StoredBlock): Promise<BlockView> {
+    const [signatures, transactions] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactions(block.blockNumber)]);
+    return {
+      blockNumber: block.blockNumber,
+      headerHash: toHex(block.headerHash),
+      header: JSON.parse(decoder.decode(block.header)) as BlockHeader,
+      certified: signatures.length >= this.required(),
+      signatures: signatures.map(signatureView),
+      transactions: transactions.map((t) => ({ transactionId: t.transactionId, leafIndex: t.leafIndex, code: t.code })),
+    };
+  }
+
+  async status(transactionId: string): Promise<TransactionStatus> {
+    const copies = await this.node.blockStore.transactionsById(transactionId);
+    // The first valid copy decides; else the first copy (its code says why it was refused).
+    const chosen = copies.find((c) => c.code === 'VALID') ?? copies[0];
+    if (!chosen) {
+      if (this.node.isPending(transactionId)) return { status: 'pending', transactionId };
+      throw LedgerErrors.transactionNotFound(transactionId);
+    }
+    const certified = chosen.blockNumber <= this.node.certifiedBlock;
+    return chosen.code === 'VALID'
+      ? { status: 'committed', transactionId, blockNumber: chosen.blockNumber, leafIndex: chosen.leafIndex, code: 'VALID', certified }
+      : { status: 'invalid', transactionId, blockNumber: chosen.blockNumber, leafIndex: chosen.leafIndex, code: chosen.code, detail: chosen.detail, certified };
+  }
+
+  /** A self-contained receipt (docs/protocol.md, Receipts) for a committed transaction in a certified block. */
+  async receipt(transactionId: string): Promise<Receipt> {
+    const copies = await this.node.blockStore.transactionsById(transactionId);
+    const tx = copies.find((c) => c.code === 'VALID') ?? copies[0];
+    if (!tx) throw LedgerErrors.transactionNotFound(transactionId);
+    if (tx.blockNumber > this.node.certifiedBlock) throw new AllianceError('LEDGER.NOT_CERTIFIED', 'conflict', `block ${tx.blockNumber} is committed but not yet certified; retry shortly`);
+    const block = await this.node.blockStore.block(tx.blockNumber);
+    if (!block) throw LedgerErrors.blockNotFound(tx.blockNumber);
+    const [signatures, blockTxs] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactions(block.blockNumber)]);
+    const header = JSON.parse(decoder.decode(block.header)) as BlockHeader;
+    const config = this.node.currentConfig();
+    const envelope = decodeEnvelope(tx.envelope);
+    const creator = config.members.find((m) => m.organizationId === envelope.transaction.creator.organizationId)?.keys.find((k) => k.keyId === envelope.signature.keyId);
+    if (!creator || !isSignatureAlgorithm(creator.algorithm)) throw new AllianceError('LEDGER.UNKNOWN_KEY', 'conflict', 'the creator key of this transaction is no longer in the configuration');
+    return buildReceipt({
+      envelope,
+      creatorPublicKey: fromHex(creator.publicKey),
+      result: JSON.parse(decoder.decode(tx.result)),
+      header,
+      signatures: signatures.map(signatureView),
+      leafIndex: tx.leafIndex,
+      inclusionProof: inclusionProof(this.node.leafHashesUpTo(header.logSize), tx.leafIndex),
+      resultProof: inclusionProof(blockTxs.map((t) => leafHash(t.result)), tx.position),
+      dataProof: inclusionProof(blockTxs.map((t) => t.leafHash), tx.position),
+      members: config.members.map((m) => ({ organizationId: m.organizationId, algorithm: 'ed25519' as const, publicKey: m.nodeKey.publicKey })),
+      policy: config.policies.certification,
+    });
+  }
+
+  /** The checkpoint of the newest certified block, signed by every member that signed that block. */
+  async latestCheckpoint(): Promise<CheckpointView> {
+    const certified = this.node.certifiedBlock;
+    if (certified < 0) throw new AllianceError('LEDGER.NO_CHECKPOINT', 'not-found', 'no block is certified yet');
+    return this.checkpointAt(certified);
+  }
+
+  async checkpointAt(blockNumber: number): Promise<CheckpointView> {
+    const block = await this.node.blockStore.block(blockNumber);
+    if (!block) throw LedgerErrors.blockNotFound(blockNumber);
+    const header = JSON.parse(decoder.decode(block.header)) as BlockHeader;
+    const signatures = await this.node.blockStore.signatures(blockNumber);
+    const body = formatCheckpoint({ origin: checkpointOrigin(this.node.chainId), treeSize: header.logSize, rootHash: fromHex(header.logRoot) });
+    const lines = signatures.map((s) => `\u2014 ${s.organizationId} ${s.checkpointSignature}\n`);
+    return { blockNumber, treeSize: header.logSize, rootHash: header.logRoot, note: `${body}\n${lines.join('')}`, signedBy: signatures.map((s) => s.organizationId) };
+  }
+
+  /** RFC 9162 consistency proof between two tree sizes of this chain's log. */
+  consistency(fromSize: number, toSize: number): { fromSize: number; toSize: number; proof: string[] } {
+    const head = this.node.leafHashesUpTo(Number.MAX_SAFE_INTEGER).length;
+    if (!Number.isSafeInteger(fromSize) || !Number.isSafeInteger(toSize) || fromSize < 1 || fromSize > toSize || toSize > head) {
+      throw new AllianceError('LEDGER.INVALID_RANGE', 'invalid', `need 1 <= from <= to <= ${head} (the current log size)`);
+    }
+    return { fromSize, toSize, proof: consistencyProof(this.node.leafHashesUpTo(toSize), fromSize).map(toHex) };
+  }
+}
+
+function signatureView(s: StoredSignature): HeaderSignature {
+  return { organizationId: s.organizationId, keyId: s.keyId, algorithm: 'ed25519', value: toBase64Url(s.signature) };
+}

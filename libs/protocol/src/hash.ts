@@ -1,0 +1,40 @@
+import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
+import { ascii, concatBytes } from './encoding';
+import { ProtocolErrorCode, fail } from './errors';
+
+/** SHA-256 (FIPS 180-4), the protocol's only hash. */
+export function sha256(data: Uint8Array): Uint8Array {
+  return nobleSha256(data);
+}
+
+/**
+ * Domain-separation tags. Every signature covers `signingInput(domain, message)`,
+ * so a signature made for one purpose never verifies for another. Checkpoints
+ * have no tag here: they are C2SP signed notes, whose signed bytes are the note
+ * text, and its first line `alliance/<chainId>` separates them (docs/protocol.md §4).
+ */
+export const SignatureDomain = {
+  transaction: 'alliance/transaction/v1',
+  blockHeader: 'alliance/block-header/v1',
+  authChallenge: 'alliance/auth-challenge/v1',
+  /** A member's approval of a configuration change (`config.update` contract). */
+  configUpdate: 'alliance/config-update/v1',
+} as const;
+
+export type SignatureDomain = (typeof SignatureDomain)[keyof typeof SignatureDomain];
+
+const DOMAINS: ReadonlySet<string> = new Set(Object.values(SignatureDomain));
+
+export function isSignatureDomain(value: unknown): value is SignatureDomain {
+  return typeof value === 'string' && DOMAINS.has(value);
+}
+
+// ASCII(domain) ‖ 0x00, computed once per domain (this is on every verification).
+const PREFIXES: ReadonlyMap<string, Uint8Array> = new Map(Object.values(SignatureDomain).map((d) => [d, concatBytes(ascii(d), new Uint8Array([0]))]));
+
+/** ASCII(domain) ‖ 0x00 ‖ message. The tag contains no 0x00, so the split is unambiguous. */
+export function signingInput(domain: SignatureDomain, message: Uint8Array): Uint8Array {
+  const prefix = PREFIXES.get(domain);
+  if (prefix === undefined) return fail(ProtocolErrorCode.UNSUPPORTED_DOMAIN, `unknown signature domain "${String(domain)}"`);
+  return concatBytes(prefix, message);
+}
