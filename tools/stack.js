@@ -107,7 +107,8 @@ async function resolveKafka(state) {
 async function waitReady(url, timeoutMs) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
-  while (Date.now() < deadline) {
+  // At least one probe, however short the timeout (status asks exactly once).
+  for (let first = true; first || Date.now() < deadline; first = false) {
     try {
       const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(3000) });
       if (res.status === 200) return { ok: true };
@@ -115,6 +116,7 @@ async function waitReady(url, timeoutMs) {
     } catch (e) {
       last = e.cause?.code || e.message;
     }
+    if (Date.now() + 500 >= deadline) break;
     await sleep(500);
   }
   return { ok: false, last };
