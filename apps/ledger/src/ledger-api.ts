@@ -102,6 +102,12 @@ export class BlocksController {
     return { items: page.items, next: page.nextFrom === null ? null : `${req.baseUrl ?? ''}/ledger/v1/blocks?from=${page.nextFrom}&limit=${l}` };
   }
 
+  @Get(':blockNumber/transactions')
+  @ApiOperation({ summary: 'A block’s transactions as stored: base64 of the exact envelope and result bytes, for offline re-verification' })
+  async transactions(@Param('blockNumber') blockNumber: string) {
+    return this.queries.blockTransactions(parseIntParam(blockNumber, 'blockNumber', 0, 0, Number.MAX_SAFE_INTEGER));
+  }
+
   @Get(':blockNumber')
   @ApiOperation({ summary: 'One block: header, header hash, member signatures, certification and its transactions' })
   @ApiOkResponse({ description: 'the block' })

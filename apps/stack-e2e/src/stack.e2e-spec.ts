@@ -3,7 +3,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { privateKafka, type PrivateKafka } from '@alliance/shared/testing';
-import { verifyReceipt } from '@alliance/protocol';
+import { fromBase64, leafHash, merkleRoot, toHex, verifyReceipt } from '@alliance/protocol';
 import { anchorEnvelopes } from './ledger-client';
 import { getJson, graphql, isAlive, root, runNode, tempDir, waitFor } from './support';
 
@@ -175,6 +175,12 @@ describe('npm run stack', () => {
       expect(blocks.map((b) => b.headerHash), node.id).toEqual(refHashes);
       for (const b of blocks) expect(b.signatures, `${node.id} block ${b.blockNumber}`).toHaveLength(3);
     }
+    // The stored bytes reproduce the header's data and results roots (what `alliance verify chain` recomputes).
+    const txs = (await getJson(`${nodes[1].url}/ledger/v1/blocks/${head}/transactions`)).body as { transactions: Array<{ envelope: string; result: string }> };
+    const header = ((await getJson(`${nodes[1].url}/ledger/v1/blocks/${head}`)).body as { header: { dataRoot: string; resultsRoot: string; transactionCount: number } }).header;
+    expect(txs.transactions).toHaveLength(header.transactionCount);
+    expect(toHex(merkleRoot(txs.transactions.map((t) => leafHash(fromBase64(t.envelope)))))).toBe(header.dataRoot);
+    expect(toHex(merkleRoot(txs.transactions.map((t) => leafHash(fromBase64(t.result)))))).toBe(header.resultsRoot);
   });
 
   it('refuses bad submissions at the door with stable codes and never orders them', async () => {

@@ -10,6 +10,7 @@ import {
   leafHash,
   type Receipt,
   isSignatureAlgorithm,
+  toBase64,
   toBase64Url,
   toHex,
   type HeaderSignature,
@@ -69,6 +70,21 @@ export class LedgerQueries {
       certified: signatures.length >= this.required(),
       signatures: signatures.map(signatureView),
       transactions: transactions.map((t) => ({ transactionId: t.transactionId, leafIndex: t.leafIndex, code: t.code })),
+    };
+  }
+
+  /**
+   * A block's transactions exactly as stored: the envelope and result bytes
+   * (base64 of the canonical JSON that was hashed) so a verifier can recompute
+   * the data and results roots and the log root without trusting this node.
+   */
+  async blockTransactions(blockNumber: number): Promise<{ blockNumber: number; transactions: Array<{ leafIndex: number; position: number; transactionId: string; code: string; envelope: string; result: string }> }> {
+    const block = await this.node.blockStore.block(blockNumber);
+    if (!block) throw LedgerErrors.blockNotFound(blockNumber);
+    const rows = await this.node.blockStore.blockTransactions(blockNumber);
+    return {
+      blockNumber,
+      transactions: rows.map((t) => ({ leafIndex: t.leafIndex, position: t.position, transactionId: t.transactionId, code: t.code, envelope: toBase64(t.envelope), result: toBase64(t.result) })),
     };
   }
 
