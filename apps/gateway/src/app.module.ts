@@ -54,7 +54,7 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
 function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>): DynamicModule {
   return GraphQLModule.forRoot<ApolloGatewayDriverConfig>({
     driver: ApolloGatewayDriver,
-    server: { path: '/graphql', introspection: true, csrfPrevention: true },
+    server: { path: '/graphql', introspection: true, csrfPrevention: true, includeStacktraceInErrorResponses: false },
     gateway: {
       supergraphSdl: new WaitingIntrospectAndCompose(upstreamsOf(runtime.config), runtime.config.GATEWAY_UPSTREAM_WAIT_MS, 15_000, (m) =>
         process.stderr.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: 'gateway', msg: m })}\n`),

@@ -10,6 +10,7 @@ import { type Outbox } from '@alliance/shared/data-access-messaging';
 import { kafkaBrokersOf, OUTBOX, type ServiceConfig, type ServiceRuntime } from '@alliance/shared/feature-platform';
 import type { ledgerConfigShape } from './config';
 import { BlocksController, LEDGER_LIMITS, LEDGER_NODE, ProofsController, TransactionsController } from './ledger-api';
+import { LedgerResolver } from './ledger-graphql';
 
 export type LedgerConfig = ServiceConfig<typeof ledgerConfigShape>;
 
@@ -119,6 +120,7 @@ export class LedgerModule {
         { provide: LEDGER_NODE, inject: [{ token: OUTBOX, optional: true }], useFactory: (outbox: Outbox | undefined) => createLedgerNode(runtime, outbox) },
         { provide: LEDGER_LIMITS, useValue: { commitWaitMs: runtime.config.LEDGER_COMMIT_WAIT_MS, batchLimit: runtime.config.LEDGER_BATCH_LIMIT } },
         LedgerLifecycle,
+        LedgerResolver,
       ],
       exports: [LEDGER_NODE],
     };

@@ -108,6 +108,12 @@ describe('npm run stack', () => {
     const all = await graphql(base, '{ identityStatus { name } ledgerStatus { name organizationId } provenanceStatus { name } financeStatus { name } auditStatus { name } }');
     expect(all.body.errors).toBeUndefined();
     expect(all.body.data).toMatchObject({ identityStatus: { name: 'identity' }, ledgerStatus: { name: 'ledger', organizationId: 'org1' }, auditStatus: { name: 'audit' } });
+    const blocks = await graphql(base, '{ ledgerBlocks(from: 0, limit: 1) { blockNumber headerHash transactionCount } }');
+    expect(blocks.body.errors).toBeUndefined();
+    expect(blocks.body.data).toMatchObject({ ledgerBlocks: [{ blockNumber: 0, transactionCount: 1 }] });
+    const missing = await graphql(base, '{ ledgerTransaction(transactionId: "0000000000000000000000000000000000000000000000000000000000000000") { status } }');
+    expect(missing.body.errors?.[0].extensions?.code).toBe('LEDGER.TRANSACTION_NOT_FOUND');
+    expect(JSON.stringify(missing.body)).not.toContain('stacktrace');
     const bad = await graphql(base, '{ noSuchField }');
     expect(bad.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });

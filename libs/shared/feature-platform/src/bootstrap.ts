@@ -142,6 +142,7 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
         // The gateway serves the landing page; subgraphs answer queries only.
         playground: false,
         introspection: true,
+        includeStacktraceInErrorResponses: false,
         // No Apollo usage reporting leaves this network; inline traces are for it only.
         plugins: [ApolloServerPluginInlineTraceDisabled()],
         context: ({ req }: { req: unknown }) => ({ req }),

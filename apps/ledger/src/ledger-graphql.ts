@@ -1,0 +1,77 @@
+import { Inject } from '@nestjs/common';
+import { Args, Directive, Field, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { AllianceError } from '@alliance/shared/util-errors';
+import { type LedgerNode, LedgerQueries, type BlockView } from '@alliance/ledger/feature-node';
+import { LEDGER_NODE } from './ledger-api';
+
+@ObjectType({ description: 'A block of this member’s copy of the chain' })
+@Directive('@shareable')
+export class LedgerBlock {
+  @Field(() => Int) blockNumber!: number;
+  @Field({ description: 'Hex of the domain-separated header hash' }) headerHash!: string;
+  @Field({ description: 'Hex of the previous header hash' }) previousHash!: string;
+  @Field({ description: 'From the ordering log (UTC, RFC 3339)' }) timestamp!: string;
+  @Field(() => Int) transactionCount!: number;
+  @Field(() => Int, { description: 'Size of the chain’s global log after this block' }) logSize!: number;
+  @Field() logRoot!: string;
+  @Field({ description: 'True once the consortium policy’s signatures are in' }) certified!: boolean;
+  @Field(() => [String], { description: 'Organizations whose node signed the header' }) signedBy!: string[];
+  @Field(() => [LedgerTransaction]) transactions!: LedgerTransaction[];
+}
+
+// @shareable: with every service in one process (`npm start`), @nestjs/graphql's
+// global type registry lets types referenced from fields leak into the other
+// subgraphs' schemas; shareable keeps the supergraph composable (identical shapes).
+@ObjectType({ description: 'A transaction’s status on this node' })
+@Directive('@shareable')
+export class LedgerTransaction {
+  @Field() transactionId!: string;
+  @Field({ description: 'pending, committed or invalid' }) status!: string;
+  @Field({ nullable: true, description: 'VALID or the stable code that refused it' }) code?: string;
+  @Field(() => Int, { nullable: true }) blockNumber?: number;
+  @Field(() => Int, { nullable: true }) leafIndex?: number;
+  @Field({ nullable: true }) certified?: boolean;
+}
+
+function toBlock(b: BlockView): LedgerBlock {
+  return {
+    blockNumber: b.blockNumber,
+    headerHash: b.headerHash,
+    previousHash: b.header.previousHash,
+    timestamp: b.header.timestamp,
+    transactionCount: b.header.transactionCount,
+    logSize: b.header.logSize,
+    logRoot: b.header.logRoot,
+    certified: b.certified,
+    signedBy: b.signatures.map((s) => s.organizationId),
+    transactions: b.transactions.map((t) => ({ transactionId: t.transactionId, status: t.code === 'VALID' ? 'committed' : 'invalid', code: t.code, blockNumber: b.blockNumber, leafIndex: t.leafIndex, certified: b.certified })),
+  };
+}
+
+@Resolver(() => LedgerBlock)
+export class LedgerResolver {
+  private readonly queries: LedgerQueries;
+
+  constructor(@Inject(LEDGER_NODE) node: LedgerNode) {
+    this.queries = new LedgerQueries(node);
+  }
+
+  @Query(() => LedgerBlock, { description: 'One block by number' })
+  async ledgerBlock(@Args('blockNumber', { type: () => Int }) blockNumber: number): Promise<LedgerBlock> {
+    if (blockNumber < 0) throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', 'blockNumber must be >= 0');
+    return toBlock(await this.queries.block(blockNumber));
+  }
+
+  @Query(() => [LedgerBlock], { description: 'Blocks in order from `from`, at most `limit` (max 100)' })
+  async ledgerBlocks(@Args('from', { type: () => Int, defaultValue: 0 }) from: number, @Args('limit', { type: () => Int, defaultValue: 20 }) limit: number): Promise<LedgerBlock[]> {
+    if (from < 0 || limit < 1 || limit > 100) throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', 'need from >= 0 and 1 <= limit <= 100');
+    return (await this.queries.blocks(from, limit)).items.map(toBlock);
+  }
+
+  @Query(() => LedgerTransaction, { description: 'A transaction’s status by id' })
+  async ledgerTransaction(@Args('transactionId') transactionId: string): Promise<LedgerTransaction> {
+    if (!/^[0-9a-f]{64}$/.test(transactionId)) throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', 'a transaction id is 64 lower-case hex digits');
+    const s = await this.queries.status(transactionId);
+    return s.status === 'pending' ? { transactionId, status: 'pending' } : { transactionId, status: s.status, code: s.code, blockNumber: s.blockNumber, leafIndex: s.leafIndex, certified: s.certified };
+  }
+}
