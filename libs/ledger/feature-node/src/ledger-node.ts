@@ -304,7 +304,9 @@ export class LedgerNode {
       transactionCount: records.length,
       logSize: accumulator.size,
       logRoot: toHex(accumulator.root()),
-      ordering: { source, firstOffset: block.firstOffset, lastOffset: block.lastOffset },
+      // Genesis is not read from the log; protocol.md requires offsets >= 0, so it records 0/0
+      // (the node's stored position stays -1 so the log is still read from its first record).
+      ordering: source === 'genesis' ? { source, firstOffset: 0, lastOffset: 0 } : { source, firstOffset: block.firstOffset, lastOffset: block.lastOffset },
       timestamp: block.timestamp,
       configSequence: config?.sequence ?? 0,
     };
