@@ -189,6 +189,26 @@ describe('npm run stack', () => {
     expect(toHex(merkleRoot(txs.transactions.map((t) => leafHash(fromBase64(t.result)))))).toBe(header.resultsRoot);
   });
 
+  it('`alliance verify chain` passes on every node, and names the block when a row is changed by hand', () => {
+    const cli = join(root, 'libs/sdk/bin/alliance.js');
+    const members = join(dataDir, 'genesis.json');
+    for (const id of ['ledger-org1', 'ledger-org2', 'ledger-regulator']) {
+      const node = state.processes.find((p) => p.id === id)!;
+      const ok = runNode([cli, 'verify', 'chain', '--url', node.url, '--members', members], env, 120_000);
+      expect(ok.status, `${id}: ${ok.stdout}${ok.stderr}`).toBe(0);
+      expect(ok.stdout + ok.stderr).toMatch(/chain OK/);
+    }
+    // Flip one bit of one stored envelope in org3's database.
+    const org3 = state.processes.find((p) => p.id === 'ledger-org3')!;
+    const db = inject('databaseUrl').replace(/\/[^/]*$/, `/${prefix}_org3`);
+    const edit = spawnSync('psql', [db, '-Atc', 'UPDATE ledger.transactions SET envelope = set_byte(envelope, 40, get_byte(envelope, 40) # 1) WHERE leaf_index = (SELECT max(leaf_index) FROM ledger.transactions) RETURNING block_number'], { encoding: 'utf8' });
+    expect(edit.status, edit.stderr).toBe(0);
+    const tamperedBlock = Number(edit.stdout.trim().split('\n')[0]);
+    const bad = runNode([cli, 'verify', 'chain', '--url', org3.url, '--members', members], env, 120_000);
+    expect(bad.status).toBe(1);
+    expect(bad.stdout + bad.stderr).toMatch(new RegExp(`chain INVALID at block ${tamperedBlock}\\b`));
+  });
+
   it('refuses bad submissions at the door with stable codes and never orders them', async () => {
     const [good] = anchorEnvelopes(dataDir, 'org1', 1);
     const post = (body: unknown) => getJson(`${base}/ledger/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
