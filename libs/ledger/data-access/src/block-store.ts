@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from '@alliance/shared/data-access-postgres';
+import { toBuffer } from './util';
 
 /**
  * One member's copy of the chain in PostgreSQL (schema `ledger`, migrations in
@@ -81,7 +82,6 @@ export interface StoredSignature {
   readonly checkpointSignature: string;
 }
 
-const toBuf = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 const num = (v: string | number) => Number(v);
 
 export class BlockStore {
@@ -101,7 +101,7 @@ export class BlockStore {
     await client.query(
       `INSERT INTO blocks (block_number, header_hash, header, previous_hash, transaction_count, log_size, first_offset, last_offset, block_time, config_sequence)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-      [block.blockNumber, toBuf(block.headerHash), toBuf(block.header), toBuf(block.previousHash), block.transactionCount, block.logSize, block.firstOffset, block.lastOffset, block.blockTime, block.configSequence],
+      [block.blockNumber, toBuffer(block.headerHash), toBuffer(block.header), toBuffer(block.previousHash), block.transactionCount, block.logSize, block.firstOffset, block.lastOffset, block.blockTime, block.configSequence],
     );
     if (block.transactions.length > 0) {
       const t = block.transactions;
@@ -114,13 +114,13 @@ export class BlockStore {
           t.map((x) => x.transactionId),
           t.map(() => block.blockNumber),
           t.map((x) => x.position),
-          t.map((x) => toBuf(x.envelope)),
-          t.map((x) => toBuf(x.leafHash)),
+          t.map((x) => toBuffer(x.envelope)),
+          t.map((x) => toBuffer(x.leafHash)),
           t.map((x) => x.type),
           t.map((x) => x.organizationId),
           t.map((x) => x.code),
           t.map((x) => x.detail),
-          t.map((x) => toBuf(x.result)),
+          t.map((x) => toBuffer(x.result)),
         ],
       );
     }
@@ -130,7 +130,7 @@ export class BlockStore {
         `INSERT INTO state (key, value, version, block_number, transaction_id)
          SELECT * FROM unnest($1::text[], $2::bytea[], $3::bigint[], $4::bigint[], $5::text[])
          ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, block_number = EXCLUDED.block_number, transaction_id = EXCLUDED.transaction_id`,
-        [w.map((x) => x.key), w.map((x) => (x.value ? toBuf(x.value) : null)), w.map((x) => x.version), w.map(() => block.blockNumber), w.map((x) => x.transactionId)],
+        [w.map((x) => x.key), w.map((x) => (x.value ? toBuffer(x.value) : null)), w.map((x) => x.version), w.map(() => block.blockNumber), w.map((x) => x.transactionId)],
       );
     }
     await client.query(
@@ -208,7 +208,7 @@ export class BlockStore {
     const r = await this.pool.query(
       `INSERT INTO header_signatures (block_number, organization_id, key_id, algorithm, header_hash, signature, checkpoint_signature)
        VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (block_number, organization_id) DO NOTHING`,
-      [signature.blockNumber, signature.organizationId, signature.keyId, signature.algorithm, toBuf(signature.headerHash), toBuf(signature.signature), signature.checkpointSignature],
+      [signature.blockNumber, signature.organizationId, signature.keyId, signature.algorithm, toBuffer(signature.headerHash), toBuffer(signature.signature), signature.checkpointSignature],
     );
     return (r.rowCount ?? 0) > 0;
   }

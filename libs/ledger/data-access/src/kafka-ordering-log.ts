@@ -34,7 +34,8 @@ import {
   type Producer,
 } from 'kafkajs';
 import { AppendQueue } from './append-queue';
-import { backoffMs, messageOf, sleep, toBuffer, toUint8Array } from './util';
+import { backoffDelay, sleep } from '@alliance/shared/data-access-messaging';
+import { messageOf, toBuffer, toUint8Array } from './util';
 
 /** Header that carries the record's kind; the value is the whole message, as the producer gave it. */
 export const KIND_HEADER = 'alliance-kind';
@@ -518,7 +519,7 @@ class KafkaReader implements OrderingReader {
 
   private scheduleRestart(error: Error): void {
     this.restarts += 1;
-    const delayMs = backoffMs(this.restarts, 1_000, 30_000);
+    const delayMs = backoffDelay(Math.max(1, this.restarts), { initialMs: 1_000, maxMs: 30_000, jitter: 0.25 });
     this.settings.log({ level: 'error', message: `ordering consumer of group ${this.group} stopped; restarting in ${delayMs} ms`, context: { error: error.message } });
     clearTimeout(this.restartTimer);
     this.restartTimer = setTimeout(() => {

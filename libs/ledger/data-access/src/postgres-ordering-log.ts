@@ -17,7 +17,8 @@ import {
 import { type Pool, type PoolClient, pingPostgres, runMigrations } from '@alliance/shared/data-access-postgres';
 import { AppendQueue } from './append-queue';
 import { ORDERING_SCHEMA, orderingMigrations } from './migrations';
-import { backoffMs, sleep, toUint8Array } from './util';
+import { backoffDelay, sleep } from '@alliance/shared/data-access-messaging';
+import { toUint8Array } from './util';
 
 export interface PostgresOrderingLogOptions {
   /** Any pool on the node's database; the log lives in schema ledger_ordering (migrated on first use). */
@@ -216,7 +217,7 @@ class PostgresReader implements OrderingReader {
           context: { error: error instanceof Error ? error.message : String(error), failures },
         });
         this.disconnect();
-        await sleep(backoffMs(failures, 250, 10_000), this.closing.signal);
+        await sleep(backoffDelay(Math.max(1, failures), { initialMs: 250, maxMs: 10_000, jitter: 0.25 }), this.closing.signal);
         continue;
       }
       failures = 0;
@@ -255,7 +256,7 @@ class PostgresReader implements OrderingReader {
           message: `handler of chain ${this.chainId} refused offsets ${batch[0].offset}..${batch[batch.length - 1].offset}; delivering them again`,
           context: { error: error instanceof Error ? error.message : String(error), attempt },
         });
-        await sleep(backoffMs(attempt, 100, 5_000), this.closing.signal);
+        await sleep(backoffDelay(Math.max(1, attempt), { initialMs: 100, maxMs: 5_000, jitter: 0.25 }), this.closing.signal);
       }
     }
   }
