@@ -1,9 +1,31 @@
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js';
 import { ascii, concatBytes } from './encoding';
 import { ProtocolErrorCode, fail } from './errors';
+import { nodeCrypto } from './node-crypto';
 
-/** SHA-256 (FIPS 180-4), the protocol's only hash. */
+/**
+ * SHA-256 (FIPS 180-4), the protocol's only hash: node:crypto where there is
+ * Node (3–5× faster on the 100–500-byte inputs of every leaf and id), else
+ * @noble/hashes. The same function either way; tests compare the two.
+ */
 export function sha256(data: Uint8Array): Uint8Array {
+  const c = nodeCrypto();
+  if (c === null) return nobleSha256(data);
+  const digest = c.createHash('sha256').update(data).digest();
+  return new Uint8Array(digest); // a plain Uint8Array, never a view into a Buffer pool
+}
+
+/** SHA-256 of the concatenation of `parts`, without building it (Merkle leaves and nodes). */
+export function sha256Concat(...parts: Uint8Array[]): Uint8Array {
+  const c = nodeCrypto();
+  if (c === null) return nobleSha256(concatBytes(...parts));
+  const hash = c.createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return new Uint8Array(hash.digest());
+}
+
+/** The portable implementation, for cross-tests. */
+export function portableSha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data);
 }
 

@@ -1,5 +1,5 @@
-import { bytesEqual, concatBytes, isBytes } from './encoding';
-import { sha256 } from './hash';
+import { bytesEqual, isBytes } from './encoding';
+import { sha256, sha256Concat } from './hash';
 
 /**
  * RFC 9162 §2.1 Merkle trees, literally. Sizes and indices are JavaScript
@@ -20,12 +20,12 @@ export const EMPTY_TREE_ROOT: Uint8Array = sha256(new Uint8Array(0));
 
 /** SHA-256(0x00 ‖ data) */
 export function leafHash(data: Uint8Array): Uint8Array {
-  return sha256(concatBytes(LEAF_PREFIX, data));
+  return sha256Concat(LEAF_PREFIX, data);
 }
 
 /** SHA-256(0x01 ‖ left ‖ right) */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Uint8Array {
-  return sha256(concatBytes(NODE_PREFIX, left, right));
+  return sha256Concat(NODE_PREFIX, left, right);
 }
 
 /** Largest power of two strictly smaller than n (n ≥ 2). */

@@ -2,31 +2,16 @@ import type * as NodeCrypto from 'node:crypto';
 import { concatBytes, isBytes, toHex } from './encoding';
 import { isSignatureDomain, signingInput } from './hash';
 import { PUBLIC_KEY_LENGTH, SIGNATURE_LENGTH, Verifier, isSignatureAlgorithm, verify } from './keys';
+import { type NodeCryptoModule as Crypto, nodeCrypto } from './node-crypto';
 
 /**
  * Server hot path: Ed25519 and P-256 verification through node:crypto
- * (OpenSSL), an order of magnitude faster than the portable code.
- *
- * node:crypto is obtained at run time through `process.getBuiltinModule`
- * (Node ≥ 20.16) rather than imported: the library has one entry point that
- * browsers also load, and a static `import 'node:crypto'` would break their
- * bundles. Where there is no Node (a browser), `nodeVerify` is `verify`.
- * Both implement one rule (docs/protocol.md §3.3), cross-tested both ways.
+ * (OpenSSL), an order of magnitude faster than the portable code. Where there
+ * is no Node (a browser), `nodeVerify` is `verify`. Both implement one rule
+ * (docs/protocol.md §3.3), cross-tested both ways.
  */
 
-type Crypto = typeof NodeCrypto;
 type KeyObject = NodeCrypto.KeyObject;
-
-let crypto: Crypto | null | undefined;
-
-function nodeCrypto(): Crypto | null {
-  if (crypto === undefined) {
-    const processLike = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process;
-    const load = processLike?.getBuiltinModule;
-    crypto = typeof load === 'function' ? ((load.call(processLike, 'node:crypto') as Crypto | undefined) ?? null) : null;
-  }
-  return crypto;
-}
 
 // DER prefixes of SubjectPublicKeyInfo for a raw Ed25519 key (RFC 8410) and a
 // compressed P-256 point (RFC 5480); OpenSSL decompresses and validates it.

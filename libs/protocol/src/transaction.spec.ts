@@ -9,6 +9,7 @@ import {
   MAX_ENVELOPE_BYTES,
   Transaction,
   decodeEnvelope,
+  decodeEnvelopeParts,
   encodeEnvelope,
   signTransaction,
   transactionId,
@@ -168,5 +169,26 @@ describe('timestamps', () => {
     expect(parseTimestamp('2026-11-25T20:00:00.250Z')).toBe(Date.UTC(2026, 10, 25, 20, 0, 0, 250));
     expect(() => parseTimestamp('2026-11-25')).toThrow();
     expect(() => formatTimestamp(8.64e15)).toThrow(); // year 275760
+  });
+});
+
+describe('decodeEnvelopeParts', () => {
+  it('gives the canonical transaction bytes and the id without re-serialising, for any payload', () => {
+    for (const payload of [{}, { hash: 'ab'.repeat(32) }, { text: 'quote " and \\ and \u2028 and 中文', nested: { list: [1, -2, null, true, 'x'] } }]) {
+      const envelope = signTransaction(tx({ payload }), { algorithm: 'ed25519', privateKey: creatorKey.privateKey });
+      const parts = decodeEnvelopeParts(encodeEnvelope(envelope));
+      expect(parts.envelope).toEqual(envelope);
+      expect(parts.transactionBytes).toEqual(canonicalBytes(envelope.transaction));
+      expect(parts.transactionId).toBe(transactionId(envelope.transaction));
+    }
+  });
+
+  it('refuses exactly what decodeEnvelope refuses', () => {
+    const bytes = encodeEnvelope(signTransaction(tx(), { algorithm: 'ed25519', privateKey: creatorKey.privateKey }));
+    const spaced = utf8(new TextDecoder().decode(bytes).replace('{"signature":', '{ "signature":'));
+    expect(codeOf(() => decodeEnvelopeParts(spaced))).toBe(codeOf(() => decodeEnvelope(spaced)));
+    expect(codeOf(() => decodeEnvelopeParts(spaced))).not.toBeNull();
+    const trailing = new Uint8Array([...bytes, 0x20]);
+    expect(codeOf(() => decodeEnvelopeParts(trailing))).toBe(codeOf(() => decodeEnvelope(trailing)));
   });
 });

@@ -1,5 +1,5 @@
 import { JsonObject, canonicalBytes, canonicalize, isJsonObject, parseCanonical } from './canonical-json';
-import { fromBase64Url, isBytes, toBase64Url, toHex } from './encoding';
+import { bytesEqual, fromBase64Url, isBytes, toBase64Url, toHex, utf8 } from './encoding';
 import { ProtocolError, ProtocolErrorCode, fail } from './errors';
 import { SignatureDomain, sha256 } from './hash';
 import { SIGNATURE_LENGTH, SignatureAlgorithm, Verifier, isSignatureAlgorithm, keyId, publicKeyOf, sign, verify } from './keys';
@@ -165,4 +165,34 @@ export function decodeEnvelope(bytes: Uint8Array, options: DecodeOptions = {}): 
   const limit = Math.min(options.maxBytes ?? MAX_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES);
   if (bytes.length > limit) fail(ProtocolErrorCode.TOO_LARGE, `envelope exceeds ${limit} bytes`);
   return checkEnvelopeFields(parseCanonical(bytes));
+}
+
+/** A strictly decoded envelope with the exact bytes its signature and its id cover. */
+export interface DecodedEnvelope {
+  readonly envelope: Envelope;
+  /** `canonicalBytes(envelope.transaction)`: the signed message and the preimage of the id. */
+  readonly transactionBytes: Uint8Array;
+  /** `transactionId(envelope.transaction)`. */
+  readonly transactionId: string;
+}
+
+const SIGNATURE_PREFIX = utf8('{"signature":');
+const TRANSACTION_MEMBER = utf8(',"transaction":');
+
+/**
+ * `decodeEnvelope` plus the transaction's canonical bytes and id, without
+ * serialising the transaction again: the input is proven canonical, so it is
+ * `{"signature":<canonical signature>,"transaction":<canonical transaction>}`
+ * ("signature" sorts first) and the transaction's bytes are the span before
+ * the final `}`. Checked by construction (the prefix is re-derived from the
+ * decoded signature), so a wrong slice throws instead of lying.
+ */
+export function decodeEnvelopeParts(bytes: Uint8Array, options: DecodeOptions = {}): DecodedEnvelope {
+  const envelope = decodeEnvelope(bytes, options);
+  const start = SIGNATURE_PREFIX.length + utf8(canonicalize(envelope.signature)).length + TRANSACTION_MEMBER.length;
+  if (!bytesEqual(bytes.subarray(start - TRANSACTION_MEMBER.length, start), TRANSACTION_MEMBER) || bytes[bytes.length - 1] !== 0x7d) {
+    throw new ProtocolError(ENV, 'envelope layout is not {"signature":…,"transaction":…}');
+  }
+  const transactionBytes = bytes.slice(start, bytes.length - 1);
+  return { envelope, transactionBytes, transactionId: toHex(sha256(transactionBytes)) };
 }

@@ -1,2 +1,3 @@
 export * from './ledger-node';
 export * from './ledger-queries';
+export * from './verifier-pool';

@@ -3,6 +3,8 @@ import {
   type BlockHeader,
   canonicalBytes,
   decodeEnvelope,
+  decodeEnvelopeParts,
+  type DecodedEnvelope,
   formatCheckpoint,
   fromBase64Url,
   fromHex,
@@ -15,8 +17,6 @@ import {
   signCheckpoint,
   toBase64Url,
   toHex,
-  transactionId as transactionIdOf,
-  type Envelope,
   checkpointOrigin,
   isSignatureAlgorithm,
   SignatureDomain,
@@ -36,6 +36,7 @@ import {
   type JsonValue,
   OrderingDriver,
   type OrderedRecord,
+  type PreparedRecord,
   type OrderingLog,
   requiredApprovals,
   type SignatureVerifier,
@@ -45,6 +46,7 @@ import {
 import { BlockStore, type PersistedBlock } from '@alliance/ledger/data-access';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
+import { type VerifyItem, VerifierPool } from './verifier-pool';
 
 export const HEADER_DOMAIN = SignatureDomain.blockHeader;
 const ZERO_HASH = new Uint8Array(32);
@@ -69,6 +71,8 @@ export interface LedgerNodeOptions {
   readonly orderingSource: string;
   readonly registry: ContractRegistry;
   readonly verifier: SignatureVerifier;
+  /** Verifies door and cut-time signatures on other cores (default: the process's shared pool). */
+  readonly verifierPool?: VerifierPool;
   readonly logger?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, context?: Record<string, unknown>) => void;
   /** Runs inside the block's PostgreSQL transaction (the outbox event `ledger.block.committed.v1`). */
   onCommitted?(client: PoolClient, committed: CommittedBlock): Promise<void>;
@@ -104,7 +108,7 @@ export const LedgerErrors = {
 export class LedgerNode {
   readonly events = new EventEmitter();
   private readonly store: BlockStore;
-  private readonly accumulator = new MerkleAccumulator();
+  private accumulator = new MerkleAccumulator();
   private readonly leafHashes: Uint8Array[] = [];
   private state = new Map<string, VersionedValue>();
   private committedIds = new Set<string>();
@@ -112,6 +116,11 @@ export class LedgerNode {
   private head: { blockNumber: number; hash: Uint8Array; header: BlockHeader } | undefined;
   private driver: OrderingDriver | undefined;
   private readonly pending = new Map<string, number>();
+  /** Door-checked records by leaf hash (hex): decoded once and verified once on this node. */
+  private readonly admitted = new Map<string, PreparedRecord>();
+  /** What cutting learned about each record read from the log (same bytes object the block carries). */
+  private readonly cutRecords = new WeakMap<Uint8Array, CutRecord>();
+  private readonly pool: VerifierPool;
   private readonly signaturesByBlock = new Map<number, Set<string>>();
   private certifiedHead = -1;
   private halted: string | undefined;
@@ -120,6 +129,7 @@ export class LedgerNode {
 
   constructor(private readonly options: LedgerNodeOptions) {
     this.store = new BlockStore(options.pool);
+    this.pool = options.verifierPool ?? VerifierPool.shared();
     this.events.setMaxListeners(0);
   }
 
@@ -210,51 +220,83 @@ export class LedgerNode {
    */
   async submit(envelopeBytes: readonly Uint8Array[]): Promise<string[]> {
     if (this.halted) throw LedgerErrors.halted(this.halted);
-    const ids = envelopeBytes.map((bytes) => this.checkAtDoor(bytes));
-    const unique = new Set(ids);
-    if (unique.size !== ids.length) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', 'the batch contains the same transaction twice');
-    await this.options.log.append(envelopeBytes.map((bytes) => ({ kind: 'transaction' as const, bytes })));
+    const where = (i: number) => (envelopeBytes.length > 1 ? `transactions[${i}]: ` : '');
+    const checked = envelopeBytes.map((bytes, i) => this.checkAtDoor(bytes, where(i)));
+    const ids = checked.map((c) => c.decoded.transactionId);
+    if (new Set(ids).size !== ids.length) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', 'the batch contains the same transaction twice');
+    // Reserved before the first await, so a concurrent copy of the same transaction is refused as a duplicate.
     const now = Date.now();
     for (const id of ids) this.pending.set(id, now);
+    const leaves = checked.map((c, i) => toHex(leafHash(envelopeBytes[i])));
+    try {
+      const verdicts = await this.pool.verify(checked.map((c) => c.signature));
+      const bad = verdicts.indexOf(false);
+      if (bad >= 0) throw LedgerErrors.rejected('LEDGER.BAD_SIGNATURE', `${where(bad)}the signature does not verify with the registered key`);
+      checked.forEach((c, i) => {
+        if (!this.options.registry.find(c.decoded.envelope.transaction.type)) throw LedgerErrors.rejected('LEDGER.UNKNOWN_TRANSACTION_TYPE', `${where(i)}no contract handles type ${c.decoded.envelope.transaction.type}`);
+      });
+      checked.forEach((c, i) => this.admitted.set(leaves[i], { decoded: c.decoded, verifiedWith: c.verifiedWith }));
+      await this.options.log.append(envelopeBytes.map((bytes) => ({ kind: 'transaction' as const, bytes })));
+    } catch (error) {
+      for (const id of ids) this.pending.delete(id);
+      for (const leaf of leaves) this.admitted.delete(leaf);
+      throw error;
+    }
     return ids;
   }
 
-  private checkAtDoor(bytes: Uint8Array): string {
-    let envelope: Envelope;
+  /** Every check but the signature's (which the pool does, for the whole batch at once). */
+  private checkAtDoor(bytes: Uint8Array, where: string): { readonly decoded: DecodedEnvelope; readonly signature: VerifyItem; readonly verifiedWith: string } {
+    let decoded: DecodedEnvelope;
     try {
-      envelope = decodeEnvelope(bytes);
+      decoded = decodeEnvelopeParts(bytes);
     } catch (error) {
-      throw LedgerErrors.rejected('LEDGER.MALFORMED_TRANSACTION', `${(error as { code?: string }).code ?? 'PROTOCOL.INVALID'}: ${(error as Error).message}`);
+      throw LedgerErrors.rejected('LEDGER.MALFORMED_TRANSACTION', `${where}${(error as { code?: string }).code ?? 'PROTOCOL.INVALID'}: ${(error as Error).message}`);
     }
+    const { envelope, transactionId: id } = decoded;
     const tx = envelope.transaction;
-    const id = transactionIdOf(tx);
     const config = this.currentConfig();
-    if (tx.chainId !== this.options.chainId) throw LedgerErrors.rejected('LEDGER.WRONG_CHAIN', `this node keeps chain ${this.options.chainId}, not ${tx.chainId}`);
-    if (this.committedIds.has(id) || this.pending.has(id)) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', `transaction ${id} was already submitted`);
+    if (tx.chainId !== this.options.chainId) throw LedgerErrors.rejected('LEDGER.WRONG_CHAIN', `${where}this node keeps chain ${this.options.chainId}, not ${tx.chainId}`);
+    if (this.committedIds.has(id) || this.pending.has(id)) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', `${where}transaction ${id} was already submitted`);
     const skew = Math.abs(Date.parse(tx.timestamp) - Date.now());
-    if (skew > config.timestampWindowMs) throw LedgerErrors.rejected('LEDGER.TIMESTAMP_OUT_OF_WINDOW', `timestamp ${tx.timestamp} is ${skew} ms from now; the window is ${config.timestampWindowMs} ms`);
-    const member = config.members.find((m) => m.organizationId === tx.creator.organizationId);
-    const key = member?.keys.find((k) => k.keyId === tx.creator.keyId);
-    if (!key) throw LedgerErrors.rejected('LEDGER.UNKNOWN_KEY', `key ${tx.creator.keyId} of organization ${tx.creator.organizationId} is not registered`);
-    let ok = false;
-    try {
-      ok = key.algorithm === envelope.signature.algorithm && isSignatureAlgorithm(key.algorithm) && this.options.verifier(key.algorithm, fromHex(key.publicKey), TRANSACTION_DOMAIN, canonicalBytes(tx as unknown as JsonValue), fromBase64Url(envelope.signature.value));
-    } catch {
-      ok = false;
-    }
-    if (!ok) throw LedgerErrors.rejected('LEDGER.BAD_SIGNATURE', 'the signature does not verify with the registered key');
-    if (!this.options.registry.find(tx.type)) throw LedgerErrors.rejected('LEDGER.UNKNOWN_TRANSACTION_TYPE', `no contract handles type ${tx.type}`);
-    return id;
+    if (skew > config.timestampWindowMs) throw LedgerErrors.rejected('LEDGER.TIMESTAMP_OUT_OF_WINDOW', `${where}timestamp ${tx.timestamp} is ${skew} ms from now; the window is ${config.timestampWindowMs} ms`);
+    const key = findMemberKey(config, tx.creator.organizationId, tx.creator.keyId);
+    if (!key) throw LedgerErrors.rejected('LEDGER.UNKNOWN_KEY', `${where}key ${tx.creator.keyId} of organization ${tx.creator.organizationId} is not registered`);
+    if (key.algorithm !== envelope.signature.algorithm || !isSignatureAlgorithm(key.algorithm)) throw LedgerErrors.rejected('LEDGER.BAD_SIGNATURE', `${where}the envelope is signed with ${envelope.signature.algorithm}, the registered key is ${key.algorithm}`);
+    return { decoded, signature: signatureItem(decoded, key.publicKey), verifiedWith: `${key.algorithm}:${key.publicKey}` };
   }
 
   // ---------------------------------------------------------------- commit
 
+  /**
+   * Asked by the cutter once per transaction record, in log order: decodes
+   * the record (or takes what the door already decoded and verified) and
+   * keeps it with its leaf hash for the block that will carry it.
+   */
   private isConfigTransaction(bytes: Uint8Array): boolean {
-    try {
-      return this.options.registry.isConfiguration(decodeEnvelope(bytes).transaction.type);
-    } catch {
-      return false;
+    const leaf = leafHash(bytes);
+    let prepared = this.admitted.get(toHex(leaf));
+    let verification: Promise<string | undefined> | undefined;
+    if (!prepared) {
+      try {
+        prepared = { decoded: decodeEnvelopeParts(bytes) };
+      } catch {
+        prepared = undefined; // the executor records it as malformed
+      }
+      // Not seen at this door (another member's submission, or written straight to the log):
+      // verify now on another core, against the key in force, while earlier blocks commit.
+      const tx = prepared?.decoded.envelope.transaction;
+      const key = tx && this.config ? findMemberKey(this.config, tx.creator.organizationId, tx.creator.keyId) : undefined;
+      if (prepared && key && key.algorithm === prepared.decoded.envelope.signature.algorithm) {
+        const verifiedWith = `${key.algorithm}:${key.publicKey}`;
+        verification = this.pool.verifyOne(signatureItem(prepared.decoded, key.publicKey)).then(
+          (ok) => (ok ? verifiedWith : undefined),
+          () => undefined, // the executor verifies it itself
+        );
+      }
     }
+    this.cutRecords.set(bytes, { leaf, prepared, verification });
+    return prepared !== undefined && this.options.registry.isConfiguration(prepared.decoded.envelope.transaction.type);
   }
 
   private async commitGenesis(): Promise<void> {
@@ -277,6 +319,9 @@ export class LedgerNode {
   private async commitBlock(block: CutBlock, source = this.options.orderingSource): Promise<void> {
     if (this.head && block.blockNumber <= this.head.blockNumber) return; // redelivered after a restart
     const records = block.records.map((r) => r.bytes);
+    const cut = records.map((bytes) => this.cutRecords.get(bytes));
+    const verified = await Promise.all(cut.map((c) => c?.verification));
+    const prepared = cut.map((c, i) => (c?.prepared && verified[i] ? { ...c.prepared, verifiedWith: verified[i] } : c?.prepared));
     const execution = executeBlock(
       {
         chainId: this.options.chainId,
@@ -287,10 +332,11 @@ export class LedgerNode {
         isCommitted: (id) => this.committedIds.has(id),
         verifier: this.options.verifier,
         registry: this.options.registry,
+        prepared,
       },
       records,
     );
-    const leaves = records.map((bytes) => leafHash(bytes));
+    const leaves = records.map((bytes, i) => cut[i]?.leaf ?? leafHash(bytes));
     const accumulator = this.accumulator.clone();
     for (const l of leaves) accumulator.append(l);
     const resultBytes = execution.transactions.map((t) => canonicalBytes(t.result as unknown as JsonValue));
@@ -349,9 +395,10 @@ export class LedgerNode {
       await this.options.onCommitted?.(client, committed);
     });
     // Only after PostgreSQL said COMMIT does memory move on.
+    this.accumulator = accumulator;
     for (const l of leaves) {
-      this.accumulator.append(l);
       this.leafHashes.push(l);
+      this.admitted.delete(toHex(l));
     }
     for (const [key, v] of execution.writes) this.state.set(key, v);
     for (const t of execution.transactions) {
@@ -524,6 +571,21 @@ export class LedgerNode {
   private log(level: 'error' | 'warn' | 'info' | 'debug', message: string, context?: Record<string, unknown>): void {
     this.options.logger?.(level, message, context);
   }
+}
+
+interface CutRecord {
+  readonly leaf: Uint8Array;
+  readonly prepared?: PreparedRecord;
+  /** Resolves to `verifiedWith` when the pool verified the signature, else undefined. */
+  readonly verification?: Promise<string | undefined>;
+}
+
+function findMemberKey(config: ChainConfig, organizationId: string, keyId: string): { algorithm: string; publicKey: string } | undefined {
+  return config.members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
+}
+
+function signatureItem(decoded: DecodedEnvelope, publicKeyHex: string): VerifyItem {
+  return { algorithm: decoded.envelope.signature.algorithm, publicKey: fromHex(publicKeyHex), domain: TRANSACTION_DOMAIN, message: decoded.transactionBytes, signature: fromBase64Url(decoded.envelope.signature.value) };
 }
 
 export class ForkError extends Error {

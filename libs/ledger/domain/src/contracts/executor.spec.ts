@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalBytes, type Envelope, formatTimestamp, generateKeyPair, keyId, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verify, type Transaction } from '@alliance/protocol';
+import { canonicalBytes, decodeEnvelopeParts, type Envelope, formatTimestamp, generateKeyPair, keyId, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verify, type Transaction } from '@alliance/protocol';
 import { anchorContract } from './anchor';
 import { CONFIG_APPROVAL_DOMAIN, CONFIG_KEY, configUpdateContract, genesisContract } from './config';
 import { executeBlock, type BlockExecutionInput } from './executor';
@@ -35,6 +35,30 @@ function run(envelopes: Array<Envelope | Uint8Array>, state = new Map<string, Ve
 }
 
 describe('executeBlock', () => {
+  it('reuses a prepared record’s signature verdict only for the exact key it verified with', () => {
+    const envelopes = [tx(), tx(orgs[1])];
+    const bytes = envelopes.map((e) => canonicalBytes(e as unknown as JsonValue));
+    let calls = 0;
+    const counting: BlockExecutionInput['verifier'] = (...args) => {
+      calls++;
+      return verify(...args);
+    };
+    const state = new Map<string, VersionedValue>([[CONFIG_KEY, { value: config as unknown as JsonValue, version: 1 }]]);
+    const base: BlockExecutionInput = { chainId, blockNumber: 5, blockTimestamp: blockTime, config, state: { get: (k) => state.get(k) }, isCommitted: () => false, verifier: counting, registry };
+    const prepared = [
+      { decoded: decodeEnvelopeParts(bytes[0]), verifiedWith: `ed25519:${toHex(orgs[0].publicKey)}` },
+      // Verified with another key than the one registered for org2: must be checked again.
+      { decoded: decodeEnvelopeParts(bytes[1]), verifiedWith: `ed25519:${toHex(orgs[0].publicKey)}` },
+    ];
+    const out = executeBlock({ ...base, prepared }, bytes);
+    expect(out.transactions.map((t) => t.result.code)).toEqual(['VALID', 'VALID']);
+    expect(calls).toBe(1);
+    const plain = executeBlock(base, bytes);
+    expect(plain.transactions.map((t) => canonicalBytes(t.result as unknown as JsonValue))).toEqual(out.transactions.map((t) => canonicalBytes(t.result as unknown as JsonValue)));
+    expect(calls).toBe(3);
+  });
+
+
   it('applies valid anchors with versions and records every transaction’s result', () => {
     const a = tx();
     const out = run([a, tx(orgs[1])]);

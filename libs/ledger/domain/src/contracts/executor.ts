@@ -1,4 +1,4 @@
-import { canonicalBytes, decodeEnvelope, type Envelope, fromBase64Url, fromHex, isSignatureAlgorithm, isSignatureDomain, sha256, SignatureDomain, toHex, transactionId, type Verifier } from '@alliance/protocol';
+import { type DecodedEnvelope, decodeEnvelopeParts, type Envelope, fromBase64Url, fromHex, isSignatureAlgorithm, isSignatureDomain, sha256, SignatureDomain, toHex, type Verifier } from '@alliance/protocol';
 import { CONFIG_KEY } from './config';
 import type { ContractRegistry } from './registry';
 import { type ChainConfig, type JsonValue, type StateView, ValidationCodes, type VersionedValue } from './types';
@@ -20,6 +20,18 @@ export interface BlockExecutionInput {
   isCommitted(transactionId: string): boolean;
   readonly verifier: SignatureVerifier;
   readonly registry: ContractRegistry;
+  /**
+   * What this node already established about record i's exact bytes (at the
+   * door or while cutting): pure functions of those bytes, so reusing them
+   * changes no verdict, only how often the work is done.
+   */
+  readonly prepared?: readonly (PreparedRecord | undefined)[];
+}
+
+export interface PreparedRecord {
+  readonly decoded: DecodedEnvelope;
+  /** `<algorithm>:<public key hex>` the signature already verified with (the door's check). */
+  readonly verifiedWith?: string;
 }
 
 export interface StateWriteResult {
@@ -64,18 +76,20 @@ export function executeBlock(input: BlockExecutionInput, records: readonly Uint8
   const transactions: ExecutedTransaction[] = [];
   const blockTime = Date.parse(input.blockTimestamp);
 
-  for (const bytes of records) {
+  for (let index = 0; index < records.length; index++) {
+    const bytes = records[index];
+    const prepared = input.prepared?.[index];
     const invalid = (id: string, code: string, detail: string, envelope?: Envelope): ExecutedTransaction => ({ result: { transactionId: id, code, writes: [] }, detail, envelope });
-    let envelope: Envelope;
+    let decoded: DecodedEnvelope;
     try {
-      envelope = decodeEnvelope(bytes);
+      decoded = prepared?.decoded ?? decodeEnvelopeParts(bytes);
     } catch (error) {
       // Undecodable bytes still occupy their leaf; their id is the hash of the bytes.
       transactions.push(invalid(toHex(sha256(bytes)), ValidationCodes.malformed, (error as { code?: string }).code ?? (error as Error).message));
       continue;
     }
+    const { envelope, transactionId: id } = decoded;
     const tx = envelope.transaction;
-    const id = transactionId(tx);
     if (tx.chainId !== input.chainId) {
       transactions.push(invalid(id, ValidationCodes.wrongChain, `transaction is for chain ${tx.chainId}`, envelope));
       continue;
@@ -95,7 +109,8 @@ export function executeBlock(input: BlockExecutionInput, records: readonly Uint8
       transactions.push(invalid(id, ValidationCodes.unknownKey, `key ${tx.creator.keyId} of ${tx.creator.organizationId} is not registered`, envelope));
       continue;
     }
-    if (key.algorithm !== envelope.signature.algorithm || !verifySafely(input.verifier, key.algorithm, key.publicKey, canonicalBytes(tx as unknown as JsonValue), envelope.signature.value)) {
+    const verified = prepared?.verifiedWith === `${key.algorithm}:${key.publicKey}` || verifySafely(input.verifier, key.algorithm, key.publicKey, decoded.transactionBytes, envelope.signature.value);
+    if (key.algorithm !== envelope.signature.algorithm || !verified) {
       transactions.push(invalid(id, ValidationCodes.badSignature, 'signature does not verify with the registered key', envelope));
       continue;
     }
