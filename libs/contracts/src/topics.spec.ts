@@ -12,4 +12,11 @@ describe('topics', () => {
     const bad = Topics.ledgerBlockCommitted.payload.safeParse({ chainId: 'c', nodeId: 'n', blockNumber: 1.5, headerHash: 'xyz', transactionCount: 0, treeSize: 0, committedAt: '2026-01-01T00:00:00Z' });
     expect(bad.success).toBe(false);
   });
+
+  it('describes a fork with both header hashes and an explicit UTC time', () => {
+    const fork = { chainId: 'c', nodeId: 'org1-node', blockNumber: 7, committedHeaderHash: 'a'.repeat(64), signerOrganizationId: 'org2', signedHeaderHash: 'b'.repeat(64), detectedAt: '2026-12-02T06:30:00.000Z' };
+    expect(Topics.ledgerForkDetected.payload.safeParse(fork).success).toBe(true);
+    expect(Topics.ledgerForkDetected.payload.safeParse({ ...fork, signedHeaderHash: 'B'.repeat(64) }).success).toBe(false);
+    expect(Topics.ledgerForkDetected.payload.safeParse({ ...fork, detectedAt: '2026-12-02 06:30' }).success).toBe(false);
+  });
 });

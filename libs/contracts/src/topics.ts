@@ -49,8 +49,23 @@ export const blockCommittedV1 = z.object({
 });
 export type BlockCommittedV1 = z.infer<typeof blockCommittedV1>;
 
+/** A node saw a member sign another header for a block it committed, and halted. */
+export const forkDetectedV1 = z.object({
+  chainId: z.string().min(1),
+  nodeId: z.string().min(1),
+  blockNumber,
+  /** The header hash this node committed for `blockNumber`. */
+  committedHeaderHash: hex32,
+  /** The member whose valid signature covers a different header hash. */
+  signerOrganizationId: z.string().min(1),
+  signedHeaderHash: hex32,
+  detectedAt: contractSchemas.utcTimestamp,
+});
+export type ForkDetectedV1 = z.infer<typeof forkDetectedV1>;
+
 export const Topics = {
   ledgerBlockCommitted: defineTopic('ledger.block.committed.v1', blockCommittedV1, 'A ledger node committed a block to its PostgreSQL.'),
+  ledgerForkDetected: defineTopic('ledger.fork.detected.v1', forkDetectedV1, 'A ledger node found two header hashes for one block number and halted.'),
 } as const;
 
 export type TopicKey = keyof typeof Topics;

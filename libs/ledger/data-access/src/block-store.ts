@@ -140,8 +140,9 @@ export class BlockStore {
     );
   }
 
-  async halt(chainId: string, reason: string): Promise<void> {
-    await this.pool.query(
+  /** Marks the node halted (in the caller's transaction when `client` is given). */
+  async halt(chainId: string, reason: string, client: Pick<PoolClient, 'query'> = this.pool): Promise<void> {
+    await client.query(
       `INSERT INTO node_position (chain_id, last_offset, head_block, halted, halt_reason) VALUES ($1, -1, -1, true, $2)
        ON CONFLICT (chain_id) DO UPDATE SET halted = true, halt_reason = EXCLUDED.halt_reason, updated_at = clock_timestamp()`,
       [chainId, reason],

@@ -76,6 +76,17 @@ export interface LedgerNodeOptions {
   readonly logger?: (level: 'error' | 'warn' | 'info' | 'debug', message: string, context?: Record<string, unknown>) => void;
   /** Runs inside the block's PostgreSQL transaction (the outbox event `ledger.block.committed.v1`). */
   onCommitted?(client: PoolClient, committed: CommittedBlock): Promise<void>;
+  /** Runs inside the transaction that records the halt (the outbox event `ledger.fork.detected.v1`). */
+  onForkDetected?(client: PoolClient, fork: ForkDetails): Promise<void>;
+}
+
+/** Two header hashes for one block number: what this node committed, and what a member signed. */
+export interface ForkDetails {
+  readonly blockNumber: number;
+  readonly committedHeaderHash: string;
+  readonly signerOrganizationId: string;
+  readonly signedHeaderHash: string;
+  readonly detectedAt: string;
 }
 
 export interface CommittedBlock {
@@ -200,7 +211,7 @@ export class LedgerNode {
       logger: (entry) => this.log(entry.level, entry.message, entry.context as Record<string, unknown> | undefined),
     });
     driver.whenStopped().catch((error: unknown) => {
-      if (error instanceof ForkError) void this.halt(error.message);
+      if (error instanceof ForkError) void this.halt(error);
       else this.log('error', `ordering stopped: ${(error as Error).message}`);
     });
     return driver;
@@ -479,7 +490,7 @@ export class LedgerNode {
     const ours = sig.blockNumber === this.head?.blockNumber ? this.head.hash : (await this.store.block(sig.blockNumber))?.headerHash;
     if (!ours) return; // a block we do not have (cannot happen in log order); nothing to compare
     if (toHex(ours) !== sig.headerHash) {
-      throw new ForkError(`fork at block ${sig.blockNumber}: ${sig.organizationId} signed ${sig.headerHash}, this node committed ${toHex(ours)}`);
+      throw new ForkError({ blockNumber: sig.blockNumber, committedHeaderHash: toHex(ours), signerOrganizationId: sig.organizationId, signedHeaderHash: sig.headerHash, detectedAt: new Date().toISOString() });
     }
     await this.store.saveSignature({
       blockNumber: sig.blockNumber,
@@ -500,11 +511,30 @@ export class LedgerNode {
     }
   }
 
-  private async halt(reason: string): Promise<void> {
+  /**
+   * A fork: stop following the chain, say so everywhere an operator looks
+   * (error log, `alert` event, readiness, every write refused with
+   * LEDGER.NODE_HALTED) and record the halt with its alert event in one
+   * transaction, so a restart stays halted and the alert is never lost.
+   */
+  private async halt(fork: ForkError): Promise<void> {
+    const reason = fork.message;
     this.halted = reason;
-    this.log('error', `HALT: ${reason}`);
-    this.events.emit('alert', { code: 'LEDGER.FORK_DETECTED', reason });
-    await this.store.halt(this.options.chainId, reason).catch(() => undefined);
+    this.log('error', `HALT: ${reason}`, { ...fork.details });
+    this.events.emit('alert', { code: 'LEDGER.FORK_DETECTED', reason, ...fork.details });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await withTransaction(this.options.pool, async (client) => {
+          await this.store.halt(this.options.chainId, reason, client);
+          await this.options.onForkDetected?.(client, fork.details);
+        });
+        return;
+      } catch (error) {
+        // The halt holds in memory already; keep trying to make it durable.
+        this.log('error', `could not record the halt yet: ${(error as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(5_000, 200 * 2 ** Math.min(attempt, 5))));
+      }
+    }
   }
 
   // ---------------------------------------------------------------- reading
@@ -590,6 +620,10 @@ function signatureItem(decoded: DecodedEnvelope, publicKeyHex: string): VerifyIt
 
 export class ForkError extends Error {
   override readonly name = 'ForkError';
+
+  constructor(readonly details: ForkDetails) {
+    super(`fork at block ${details.blockNumber}: ${details.signerOrganizationId} signed header ${details.signedHeaderHash}, this node committed ${details.committedHeaderHash}`);
+  }
 }
 
 // The base64 body of this node's signed-note signature line over `note`.

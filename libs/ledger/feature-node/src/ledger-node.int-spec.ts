@@ -1,0 +1,146 @@
+// A ledger node on real PostgreSQL (solo ordering log): the fork halt.
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, utf8, type Envelope } from '@alliance/protocol';
+import { anchorContract, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
+import { PostgresOrderingLog } from '@alliance/ledger/data-access';
+import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
+import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing';
+import { type ForkDetails, HEADER_DOMAIN, LedgerNode } from './ledger-node';
+import { VerifierPool } from './verifier-pool';
+
+const chainId = 'fork-test';
+const orgs = ['org1', 'org2'].map((organizationId) => ({ organizationId, key: generateKeyPair('ed25519') }));
+const config: ChainConfig = {
+  chainId,
+  sequence: 0,
+  members: orgs.map((o) => ({
+    organizationId: o.organizationId,
+    role: 'manufacturer',
+    nodeKey: { algorithm: 'ed25519', publicKey: toHex(o.key.publicKey) },
+    keys: [{ keyId: keyId('ed25519', o.key.publicKey), algorithm: 'ed25519', publicKey: toHex(o.key.publicKey) }],
+  })),
+  policies: { certification: { type: 'majority' }, configuration: { type: 'majority' } },
+  cutting: { maxTransactions: 10, maxBytes: 1_048_576, batchTimeoutMs: 50 },
+  timestampWindowMs: 300_000,
+};
+
+function signed(type: string, payload: Record<string, unknown>, nonce: string): Envelope {
+  const o = orgs[0];
+  return signTransaction(
+    { chainId, type, creator: { organizationId: o.organizationId, keyId: keyId('ed25519', o.key.publicKey) }, nonce, timestamp: formatTimestamp(Date.now()), payload: payload as never },
+    { algorithm: 'ed25519', privateKey: o.key.privateKey },
+  );
+}
+
+const genesis = canonicalBytes(signed('config.genesis', { config }, 'genesis') as unknown as JsonValue);
+
+async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('LedgerNode on PostgreSQL', () => {
+  let database: TestDatabase;
+  let pool: Pool;
+  let orderingPool: Pool;
+  let log: PostgresOrderingLog;
+  const verifierPool = new VerifierPool({ threads: 1 });
+  const forks: ForkDetails[] = [];
+  const nodes: LedgerNode[] = [];
+
+  const startNode = async (): Promise<LedgerNode> => {
+    const node = new LedgerNode({
+      chainId,
+      organizationId: 'org1',
+      role: 'member',
+      nodeKey: { algorithm: 'ed25519', publicKey: orgs[0].key.publicKey, privateKey: orgs[0].key.privateKey },
+      genesis,
+      pool,
+      log,
+      orderingSource: 'solo',
+      registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract]),
+      verifier: nodeVerify,
+      verifierPool,
+      onForkDetected: async (client, fork) => {
+        // In the halt's own transaction: visible exactly when the halt is.
+        await client.query('INSERT INTO fork_alerts (block_number, signer) VALUES ($1, $2)', [fork.blockNumber, fork.signerOrganizationId]);
+        forks.push(fork);
+      },
+    });
+    nodes.push(node);
+    await node.start();
+    return node;
+  };
+
+  const forgedSignature = (blockNumber: number, headerHash: Uint8Array, signer = orgs[1].key.privateKey) =>
+    encodeHeaderSignature({
+      chainId,
+      blockNumber,
+      headerHash: toHex(headerHash),
+      organizationId: 'org2',
+      keyId: keyId('ed25519', orgs[1].key.publicKey),
+      algorithm: 'ed25519',
+      signature: toBase64Url(sign('ed25519', signer, HEADER_DOMAIN, headerHash)),
+      checkpointSignature: 'AAAA',
+    });
+
+  beforeAll(async () => {
+    database = await createTestDatabase(inject('databaseUrl'), 'ledger_node');
+    pool = createPool(database.url, { applicationName: 'ledger-node-test', schema: 'ledger', max: 8 });
+    orderingPool = createPool(database.url, { applicationName: 'ledger-node-test-ordering', max: 4 });
+    await runMigrations(pool, 'ledger', readMigrations(join(__dirname, '../../../../apps/ledger/migrations')));
+    await pool.query('CREATE TABLE fork_alerts (block_number bigint, signer text)');
+    log = new PostgresOrderingLog({ pool: orderingPool, chainId, pollIntervalMs: 50 });
+  });
+
+  afterAll(async () => {
+    for (const node of nodes) await node.stop().catch(() => undefined);
+    await log?.close().catch(() => undefined);
+    await verifierPool.close();
+    await pool?.end().catch(() => undefined);
+    await orderingPool?.end().catch(() => undefined);
+    await database?.drop();
+  });
+
+  it('commits a submitted transaction once, ignores an unverifiable or matching signature, and halts durably on a member’s signature over another header', async () => {
+    const node = await startNode();
+    const alerts: unknown[] = [];
+    node.events.on('alert', (a: unknown) => alerts.push(a));
+    const [id] = await node.submit([canonicalBytes(signed('ledger.anchor', { hash: toHex(sha256(utf8('fork test'))) }, 'n1') as unknown as JsonValue)]);
+    await until('block 1', () => node.headBlock >= 1);
+    const { rows } = await pool.query<{ block_number: string; code: string }>('SELECT block_number, code FROM transactions WHERE transaction_id = $1', [id]);
+    expect(rows).toEqual([{ block_number: '1', code: 'VALID' }]);
+    const committed = (await node.blockStore.block(1))!.headerHash;
+
+    // A record anyone could inject onto the log: another hash, but not signed by org2's node key. Ignored.
+    const other = sha256(utf8('another header'));
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(1, other, generateKeyPair('ed25519').privateKey) }]);
+    // org2 agreeing with us: certifies block 1 (2 of 2 members).
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(1, committed) }]);
+    await until('certification of block 1', () => node.certifiedBlock >= 1);
+    expect(node.haltReason).toBeUndefined();
+
+    // org2's valid signature over a different header for block 1: a fork.
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(1, other) }]);
+    await until('the halt', () => node.haltReason);
+    expect(node.haltReason).toMatch(/^fork at block 1: org2 signed header [0-9a-f]{64}, this node committed [0-9a-f]{64}$/);
+    expect(alerts).toEqual([expect.objectContaining({ code: 'LEDGER.FORK_DETECTED', blockNumber: 1, signerOrganizationId: 'org2', signedHeaderHash: toHex(other), committedHeaderHash: toHex(committed) })]);
+    await until('the durable halt', async () => (await pool.query('SELECT 1 FROM fork_alerts')).rowCount === 1);
+    const position = await pool.query<{ halted: boolean; halt_reason: string }>('SELECT halted, halt_reason FROM node_position');
+    expect(position.rows[0]).toEqual({ halted: true, halt_reason: node.haltReason });
+    expect(forks).toHaveLength(1);
+    await expect(node.submit([canonicalBytes(signed('ledger.anchor', { hash: toHex(sha256(utf8('after the fork'))) }, 'n2') as unknown as JsonValue)])).rejects.toMatchObject({ code: 'LEDGER.NODE_HALTED' });
+
+    // A restart stays halted and does not follow the log.
+    await node.stop();
+    const again = await startNode();
+    expect(again.haltReason).toBe(node.haltReason);
+    await expect(again.submit([canonicalBytes(signed('ledger.anchor', { hash: toHex(sha256(utf8('after restart'))) }, 'n3') as unknown as JsonValue)])).rejects.toMatchObject({ code: 'LEDGER.NODE_HALTED' });
+  });
+});
