@@ -116,6 +116,7 @@ export class BlocksController {
   }
 }
 
+/** What a verifier reads besides blocks: checkpoints, consistency proofs, the world state. */
 @ApiTags('checkpoints')
 @Controller()
 export class ProofsController {
@@ -134,6 +135,18 @@ export class ProofsController {
       return checkpoint.note;
     }
     return checkpoint;
+  }
+
+  @Get('state')
+  @ApiTags('state')
+  @ApiOperation({ summary: 'World state rows as stored, in byte order of the keys after `after`, at most `limit` (default 100, max 500); `next` continues. value: base64 of the stored canonical JSON, null when deleted (docs/protocol.md §14.1)' })
+  @ApiQuery({ name: 'after', required: false })
+  @ApiQuery({ name: 'limit', required: false })
+  async state(@Query('after') after: string | undefined, @Query('limit') limit: string | undefined, @Req() req: Request): Promise<Record<string, unknown>> {
+    if (after !== undefined && (typeof after !== 'string' || after.length > 1024)) throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', 'after must be one key of at most 1024 characters');
+    const l = parseIntParam(limit, 'limit', 100, 1, 500);
+    const page = await this.queries.state(after === undefined || after === '' ? null : after, l);
+    return { items: page.items, next: page.nextAfter === null ? null : `${req.baseUrl ?? ''}/ledger/v1/state?after=${encodeURIComponent(page.nextAfter)}&limit=${l}` };
   }
 
   @Get('proofs/consistency')

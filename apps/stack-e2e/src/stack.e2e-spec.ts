@@ -192,21 +192,98 @@ describe('npm run stack', () => {
   it('`alliance verify chain` passes on every node, and names the block when a row is changed by hand', () => {
     const cli = join(root, 'libs/sdk/bin/alliance.js');
     const members = join(dataDir, 'genesis.json');
-    for (const id of ['ledger-org1', 'ledger-org2', 'ledger-regulator']) {
-      const node = state.processes.find((p) => p.id === id)!;
-      const ok = runNode([cli, 'verify', 'chain', '--url', node.url, '--members', members], env, 120_000);
+    const verify = (id: string) => runNode([cli, 'verify', 'chain', '--url', state.processes.find((p) => p.id === id)!.url, '--members', members, '--quiet'], env, 120_000);
+    for (const id of ['ledger-org1', 'ledger-org2', 'ledger-org3', 'ledger-regulator']) {
+      const ok = verify(id);
       expect(ok.status, `${id}: ${ok.stdout}${ok.stderr}`).toBe(0);
-      expect(ok.stdout + ok.stderr).toMatch(/chain OK/);
+      expect(ok.stdout).toMatch(/chain OK: .* \d+ state rows match the replayed writes; full mode/);
     }
-    // Flip one bit of one stored envelope in org3's database.
-    const org3 = state.processes.find((p) => p.id === 'ledger-org3')!;
+    // Hand edits of org3's database, one at a time: each is named, then undone.
     const db = inject('databaseUrl').replace(/\/[^/]*$/, `/${prefix}_org3`);
-    const edit = spawnSync('psql', [db, '-Atc', 'UPDATE ledger.transactions SET envelope = set_byte(envelope, 40, get_byte(envelope, 40) # 1) WHERE leaf_index = (SELECT max(leaf_index) FROM ledger.transactions) RETURNING block_number'], { encoding: 'utf8' });
-    expect(edit.status, edit.stderr).toBe(0);
-    const tamperedBlock = Number(edit.stdout.trim().split('\n')[0]);
-    const bad = runNode([cli, 'verify', 'chain', '--url', org3.url, '--members', members], env, 120_000);
-    expect(bad.status).toBe(1);
-    expect(bad.stdout + bad.stderr).toMatch(new RegExp(`chain INVALID at block ${tamperedBlock}\\b`));
+    const sql = (statement: string): string[] => {
+      const r = spawnSync('psql', [db, '-v', 'ON_ERROR_STOP=1', '-Atc', statement], { encoding: 'utf8' });
+      expect(r.status, `${statement}\n${r.stderr}`).toBe(0);
+      return r.stdout.trim().split('\n')[0].split('|');
+    };
+    const head = Number(sql('SELECT max(block_number) FROM ledger.blocks')[0]);
+    expect(head).toBeGreaterThanOrEqual(2);
+    const anchorKeys = sql("SELECT string_agg(key, ',' ORDER BY key COLLATE \"C\") FROM ledger.state WHERE key LIKE 'anchor/%'")[0].split(',');
+    expect(anchorKeys.length).toBeGreaterThanOrEqual(3);
+    const validLeaf = sql("SELECT min(leaf_index) FROM ledger.transactions WHERE block_number > 0 AND code = 'VALID'")[0];
+    const otherCheckpointSignature = sql(`SELECT checkpoint_signature FROM ledger.header_signatures WHERE block_number = ${head} AND organization_id = 'org1'`)[0];
+    // `save` reads what `undo` puts back.
+    const cases: Array<{ what: string; save?: string; edit: string; undo: (saved: string) => string; says: RegExp }> = [
+      {
+        what: 'one stored envelope bit',
+        edit: 'UPDATE ledger.transactions SET envelope = set_byte(envelope, 40, get_byte(envelope, 40) # 1) WHERE leaf_index = (SELECT max(leaf_index) FROM ledger.transactions) RETURNING block_number',
+        undo: () => 'UPDATE ledger.transactions SET envelope = set_byte(envelope, 40, get_byte(envelope, 40) # 1) WHERE leaf_index = (SELECT max(leaf_index) FROM ledger.transactions)',
+        says: /PROTOCOL\.TRANSACTION_ID_MISMATCH|PROTOCOL\.BLOCK_CONTENT_MISMATCH|SDK\.STORED_COLUMN_MISMATCH/,
+      },
+      {
+        what: 'a state row value',
+        edit: `UPDATE ledger.state SET value = convert_to('{"blockNumber":1,"creator":"forged"}', 'UTF8') WHERE key = '${anchorKeys[0]}' RETURNING block_number`,
+        save: `SELECT encode(value, 'hex') FROM ledger.state WHERE key = '${anchorKeys[0]}'`,
+        undo: (saved) => `UPDATE ledger.state SET value = decode('${saved}', 'hex') WHERE key = '${anchorKeys[0]}'`,
+        says: new RegExp(`SDK\\.STATE_MISMATCH: state key "${anchorKeys[0]}" differs from the write of transaction [0-9a-f]{16}… in block \\d+: value \\{"blockNumber":1,"creator":"forged"\\} \\(written: \\{`),
+      },
+      {
+        what: 'a state row version',
+        edit: `UPDATE ledger.state SET version = version + 1 WHERE key = '${anchorKeys[1]}' RETURNING block_number`,
+        undo: () => `UPDATE ledger.state SET version = version - 1 WHERE key = '${anchorKeys[1]}'`,
+        says: new RegExp(`SDK\\.STATE_MISMATCH: state key "${anchorKeys[1]}" differs .*: version 2 \\(written: 1\\)`),
+      },
+      {
+        what: 'a state row added by hand',
+        edit: "INSERT INTO ledger.state (key, value, version, block_number, transaction_id) VALUES ('anchor/e2e-forged', convert_to('{}', 'UTF8'), 1, 1, repeat('ab', 32)) RETURNING block_number",
+        undo: () => "DELETE FROM ledger.state WHERE key = 'anchor/e2e-forged'",
+        says: /SDK\.STATE_MISMATCH: state key "anchor\/e2e-forged" .* was written by no committed transaction of blocks 0–\d+: the row was added, or its key changed, by hand/,
+      },
+      {
+        what: "a transaction's code column",
+        edit: `UPDATE ledger.transactions SET code = 'LEDGER.ALREADY_ANCHORED' WHERE leaf_index = ${validLeaf} RETURNING block_number`,
+        undo: () => `UPDATE ledger.transactions SET code = 'VALID' WHERE leaf_index = ${validLeaf}`,
+        says: /SDK\.TRANSACTION_LIST_MISMATCH: transaction \d+: stored with code LEDGER\.ALREADY_ANCHORED \(transactions\.code\), its result says VALID/,
+      },
+      {
+        what: "a block's transaction_count",
+        edit: 'UPDATE ledger.blocks SET transaction_count = transaction_count + 1 WHERE block_number = 1 RETURNING block_number',
+        undo: () => 'UPDATE ledger.blocks SET transaction_count = transaction_count - 1 WHERE block_number = 1',
+        says: /SDK\.STORED_COLUMN_MISMATCH: blocks\.transaction_count is \d+, the header says transactionCount \d+/,
+      },
+      {
+        what: "a block's previous_hash",
+        edit: `UPDATE ledger.blocks SET previous_hash = set_byte(previous_hash, 0, get_byte(previous_hash, 0) # 1) WHERE block_number = ${head} RETURNING block_number`,
+        undo: () => `UPDATE ledger.blocks SET previous_hash = set_byte(previous_hash, 0, get_byte(previous_hash, 0) # 1) WHERE block_number = ${head}`,
+        says: /SDK\.STORED_COLUMN_MISMATCH: blocks\.previous_hash is "[0-9a-f]{64}", the header says previousHash "[0-9a-f]{64}"/,
+      },
+      {
+        what: 'one header signature',
+        edit: "UPDATE ledger.header_signatures SET signature = set_byte(signature, 5, get_byte(signature, 5) # 1) WHERE block_number = 2 AND organization_id = 'org2' RETURNING block_number",
+        undo: () => "UPDATE ledger.header_signatures SET signature = set_byte(signature, 5, get_byte(signature, 5) # 1) WHERE block_number = 2 AND organization_id = 'org2'",
+        says: /PROTOCOL\.BAD_HEADER_SIGNATURE/,
+      },
+      {
+        what: "one header signature row's checkpoint signature",
+        edit: `UPDATE ledger.header_signatures SET checkpoint_signature = '${otherCheckpointSignature}' WHERE block_number = 1 AND organization_id = 'org1' RETURNING block_number`,
+        save: "SELECT checkpoint_signature FROM ledger.header_signatures WHERE block_number = 1 AND organization_id = 'org1'",
+        undo: (saved) => `UPDATE ledger.header_signatures SET checkpoint_signature = '${saved}' WHERE block_number = 1 AND organization_id = 'org1'`,
+        says: /SDK\.STORED_COLUMN_MISMATCH: a stored checkpoint signature \(header_signatures\.checkpoint_signature\) does not verify over the checkpoint of this block/,
+      },
+    ];
+    for (const c of cases) {
+      const saved = c.save === undefined ? '' : sql(c.save)[0];
+      const block = Number(sql(c.edit)[0]);
+      const bad = verify('ledger-org3');
+      expect(bad.status, `${c.what}: ${bad.stdout}${bad.stderr}`).toBe(1);
+      expect(bad.stdout, c.what).toMatch(new RegExp(`^chain INVALID at block ${block}: `));
+      expect(bad.stdout, c.what).toMatch(c.says);
+      sql(c.undo(saved));
+    }
+    // Every edit undone: org3 verifies again, and the other members never stopped verifying.
+    for (const id of ['ledger-org3', 'ledger-org1', 'ledger-org2', 'ledger-regulator']) {
+      const ok = verify(id);
+      expect(ok.status, `${id}: ${ok.stdout}${ok.stderr}`).toBe(0);
+    }
   });
 
   it('refuses bad submissions at the door with stable codes and never orders them', async () => {

@@ -52,3 +52,4 @@ export * from './transaction';
 export * from './block';
 export * from './checkpoint';
 export * from './receipt';
+export type { StoredBlockColumns, StoredSignatureColumns, StoredTransactionRow, StateRow } from './node-api';

@@ -25,6 +25,8 @@ import {
 import { AllianceClient, BlockTransactionsView, BlockView, CheckpointView } from './client';
 import { AllianceApiError, AllianceSdkError } from './errors';
 import { verifyConsistency, verifyInclusion } from './proofs';
+import { StateReplay } from './state-replay';
+import { checkpointSignatureDifference, storedBlockDifference, storedTransactionDifference } from './stored-columns';
 import { CONFIG_STATE_KEY, ChainTrust, applyConfigUpdate, trustFromGenesis } from './trust';
 import { verifyBlock, verifyCheckpoint } from './verify';
 
@@ -46,7 +48,13 @@ import { verifyBlock, verifyCheckpoint } from './verify';
  *   the next (`/proofs/consistency`), which catches a changed transaction only
  *   when the node's in-memory log was rebuilt from its database.
  *
- * In both modes the latest checkpoint is verified against the members and
+ * In both modes every column the node stores beside the hashed bytes
+ * (`stored` of each block: previous hash, counts, offsets, time, signature
+ * rows and checkpoint signatures) is checked against the verified header.
+ * In full mode the transaction rows' other columns (leaf hash, type,
+ * organization, detail) are checked against their records, and the world
+ * state (`GET /ledger/v1/state`) against the writes replayed from the
+ * verified results. The latest checkpoint is verified against the members and
  * against the header it names. Transport failures are not verdicts: they
  * throw (AllianceApiError) and the caller reports "could not complete".
  */
@@ -65,6 +73,8 @@ export const ChainFailureCode = {
   MISSING_BLOCKS: 'SDK.MISSING_BLOCKS',
   EMPTY_CHAIN: 'SDK.EMPTY_CHAIN',
   BLOCK_DATA_UNAVAILABLE: 'SDK.BLOCK_DATA_UNAVAILABLE',
+  STORED_COLUMN_MISMATCH: 'SDK.STORED_COLUMN_MISMATCH',
+  STATE_MISMATCH: 'SDK.STATE_MISMATCH',
 } as const;
 
 export interface ChainProgress {
@@ -75,6 +85,8 @@ export interface ChainProgress {
   /** The newest certified block when verification started (the checkpoint's), if known. */
   readonly targetBlock: number | null;
   readonly lastBlock: number | null;
+  /** World-state rows compared so far (after the blocks), when the state is verified. */
+  readonly stateRows?: number;
 }
 
 export interface ChainHead {
@@ -93,6 +105,8 @@ export type ChainVerification =
       readonly transactions: number;
       readonly head: ChainHead;
       readonly checkpoint: { readonly blockNumber: number; readonly treeSize: number; readonly verifiedBy: readonly string[] } | null;
+      /** World-state rows compared with the replayed writes; null when the state was not verified (see notes). */
+      readonly stateRows: number | null;
       readonly trustSource: ChainTrust['source'] | 'node-genesis';
       /** What was not (or could not be) checked, and why. */
       readonly notes: readonly string[];
@@ -237,6 +251,7 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
   const trustAt = new Map<number, ChainTrust>();
   let chainId: string | null = trust?.chainId ?? null;
   let accumulator = new MerkleAccumulator();
+  const replay = new StateReplay();
   let blocks = 0;
   let transactions = 0;
   // Mutated by the per-block closures: an object, so TypeScript does not narrow them to their initial null.
@@ -263,6 +278,8 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
     }
     if (chainId !== null && header.chainId !== chainId) throw new Failure(n, ProtocolErrorCode.CHAIN_MISMATCH, `block of chain ${header.chainId}, expected ${chainId}`);
     chainId = header.chainId;
+    const columns = storedBlockDifference(view, header, computed);
+    if (columns !== null) throw new Failure(n, ChainFailureCode.STORED_COLUMN_MISMATCH, columns);
 
     // What the block's records are, when the node serves them.
     let records: DecodedRecord[] | null = null;
@@ -339,6 +356,8 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
       if (verdict.reason === ProtocolErrorCode.NOT_CERTIFIED && targetBlock !== null && n > targetBlock) return 'stop';
       throw new Failure(n, verdict.reason, describeBlockFailure(verdict.reason, verdict.detail, header, at.previous));
     }
+    const checkpointSignatures = checkpointSignatureDifference(view, header, trust);
+    if (checkpointSignatures !== null) throw new Failure(n, ChainFailureCode.STORED_COLUMN_MISMATCH, checkpointSignatures);
 
     // The node's transaction list must be the header's slice of the log.
     const first = header.logSize - header.transactionCount;
@@ -357,6 +376,7 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
       const root = toHex(log.root());
       if (root !== header.logRoot) throw new Failure(n, ProtocolErrorCode.BLOCK_CONTENT_MISMATCH, `the log recomputed from genesis has root ${short(root)} after this block, the header says logRoot ${short(header.logRoot)}`);
       accumulator = log;
+      replay.apply(n, records.map((r) => r.result));
     } else if (proof !== null && at.previous !== null) {
       const previous = at.previous;
       let hashes: readonly string[];
@@ -508,7 +528,55 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
     }
     checked = { blockNumber: checkpoint.blockNumber, treeSize: verdict.treeSize, verifiedBy: verdict.verifiedBy };
   }
-  return { ok: true, mode, chainId: chainId ?? '', blocks, transactions, head: last, checkpoint: checked, trustSource, notes };
+
+  let stateRows: number | null = null;
+  if (mode === 'headers') {
+    notes.push('world state not verified: replaying its writes needs the block data (GET /ledger/v1/blocks/{n}/transactions)');
+  } else {
+    const state = await verifyState(client, replay, last.blockNumber, pageSize, (rows) => options.onProgress?.({ mode, blocks, transactions, targetBlock, lastBlock: last.blockNumber, stateRows: rows }), options.signal);
+    if (state.ok === false) return fail(state.blockNumber, ChainFailureCode.STATE_MISMATCH, state.detail);
+    if (state.ok === 'missing') notes.push('world state not verified: the node does not serve GET /ledger/v1/state');
+    else {
+      stateRows = state.rows;
+      if (state.newer > 0) notes.push(`${state.newer} state rows were rewritten by blocks after block ${last.blockNumber} and were not checked`);
+    }
+  }
+  return { ok: true, mode, chainId: chainId ?? '', blocks, transactions, head: last, checkpoint: checked, stateRows, trustSource, notes };
+}
+
+/** GET /ledger/v1/state against the replayed writes of blocks 0–verifiedHead. */
+async function verifyState(
+  client: AllianceClient,
+  replay: StateReplay,
+  verifiedHead: number,
+  pageSize: number,
+  onRow: (rows: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<{ ok: true; rows: number; newer: number } | { ok: 'missing' } | { ok: false; blockNumber: number | null; detail: string }> {
+  const exists = new Map<number, boolean>();
+  const blockExists = async (n: number): Promise<boolean> => {
+    if (!exists.has(n)) {
+      const found = await client.block(n).then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof AllianceApiError && error.code === 'LEDGER.BLOCK_NOT_FOUND') return false;
+          throw error;
+        },
+      );
+      exists.set(n, found);
+    }
+    return exists.get(n) === true;
+  };
+  try {
+    const verdict = await replay.compare(client.state(pageSize, signal ? { signal } : {}), { verifiedHead, blockExists, onRow });
+    if (verdict.ok) return verdict;
+    const others = verdict.others === 0 ? '' : verdict.others === 1 ? ' (1 other state row differs too)' : ` (${verdict.others} other state rows differ too)`;
+    return { ok: false, blockNumber: verdict.difference.blockNumber, detail: `${verdict.difference.detail}${others}` };
+  } catch (error) {
+    if (isRouteMissing(error)) return { ok: 'missing' };
+    if (isRefusal(error)) return { ok: false, blockNumber: null, detail: `the node refused to list its state: ${error.message}` };
+    throw error;
+  }
 }
 
 /** The verified header of block n: the last one verified, or re-read and compared by hash. */
@@ -580,7 +648,9 @@ function decodeRecords(n: number, header: BlockHeader, data: BlockTransactionsVi
     }
     if (result.transactionId !== id) throw new Failure(n, ProtocolErrorCode.TRANSACTION_ID_MISMATCH, `transaction ${i}: the result is for ${short(result.transactionId)}, the record is ${short(id)} (the stored envelope or result was changed)`);
     if (t.transactionId !== id) throw new Failure(n, ChainFailureCode.TRANSACTION_LIST_MISMATCH, `transaction ${i}: stored as ${short(t.transactionId)}, its record is ${short(id)}`);
-    if (t.code !== undefined && t.code !== result.code) throw new Failure(n, ChainFailureCode.TRANSACTION_LIST_MISMATCH, `transaction ${i}: stored with code ${t.code}, its result says ${result.code}`);
+    if (t.code !== result.code) throw new Failure(n, ChainFailureCode.TRANSACTION_LIST_MISMATCH, `transaction ${i}: stored with code ${t.code} (transactions.code), its result says ${result.code}`);
+    const columns = storedTransactionDifference(t, bytes, envelope, result);
+    if (columns !== null) throw new Failure(n, ChainFailureCode.STORED_COLUMN_MISMATCH, `transaction ${i} (${short(id)}): ${columns}`);
     return { leaf: leafHash(bytes), resultLeaf: leafHash(resultBytes), transactionId: id, envelope, result };
   });
 }

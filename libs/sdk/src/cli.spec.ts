@@ -205,4 +205,23 @@ describe('alliance CLI', () => {
     }
     expect((await alliance(['verify', 'chain', '--url', 'http://127.0.0.1:9', '--quiet'])).code).toBe(3);
   }, 60_000);
+
+  it('verify chain compares the world state after the blocks and names the block a changed row should equal', async () => {
+    const node = new FakeLedger({ blocks: 5 });
+    await node.start();
+    try {
+      writeFileSync(file('genesis-state.json'), JSON.stringify(node.genesis));
+      const ok = await alliance(['verify', 'chain', '--url', node.url, '--members', file('genesis-state.json'), '--quiet']);
+      expect(ok.code, ok.stdout).toBe(0);
+      expect(ok.stdout).toMatch(new RegExp(`; ${node.state.size} state rows match the replayed writes; full mode`));
+      const key = node.blocks[2].results[0].writes[0].key;
+      node.state.get(key)!.version = 5;
+      const bad = await alliance(['verify', 'chain', '--url', node.url, '--members', file('genesis-state.json'), '--quiet']);
+      expect(bad.code).toBe(1);
+      expect(bad.stdout).toContain(`chain INVALID at block 2: SDK.STATE_MISMATCH: state key ${JSON.stringify(key)} differs from the write of transaction`);
+      expect(bad.stdout).toMatch(/version 5 \(written: 1\)\nblocks 0–5 verified \(full mode\)/);
+    } finally {
+      await node.stop();
+    }
+  }, 60_000);
 });

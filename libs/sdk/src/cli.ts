@@ -524,13 +524,15 @@ async function verifyChainCommand(io: CliIo, args: ParsedArgs): Promise<number> 
   const notes = result.notes.map((n) => `note: ${n}\n`).join('');
   if (!result.ok) {
     const where = result.blockNumber === null ? 'chain INVALID' : `chain INVALID at block ${result.blockNumber}`;
-    const before = result.blockNumber !== null && result.blockNumber > 0 ? `blocks 0–${result.blockNumber - 1} verified before it (${result.mode} mode)\n` : `(${result.mode} mode)\n`;
+    // A world-state difference is found after every block verified; a block failure stops at its block.
+    const verified = result.blocks > 0 ? `blocks 0–${result.blocks - 1} verified${result.blocks === result.blockNumber ? ' before it' : ''}` : '';
+    const before = verified ? `${verified} (${result.mode} mode)\n` : `(${result.mode} mode)\n`;
     io.stdout.write(`${where}: ${result.code}: ${result.detail}\n${before}${notes}`);
     return EXIT.failed;
   }
   const cp = result.checkpoint ? `; checkpoint at block ${result.checkpoint.blockNumber} (tree size ${result.checkpoint.treeSize}) signed by ${result.checkpoint.verifiedBy.join(', ')}` : '';
   io.stdout.write(
-    `chain OK: ${result.chainId}, blocks 0–${result.head.blockNumber} (${result.blocks} blocks, ${result.transactions} transactions), head ${short(result.head.headerHash)}, log size ${result.head.logSize}${cp}; ${result.mode} mode\n${notes}`,
+    `chain OK: ${result.chainId}, blocks 0–${result.head.blockNumber} (${result.blocks} blocks, ${result.transactions} transactions), head ${short(result.head.headerHash)}, log size ${result.head.logSize}${cp}${result.stateRows === null ? '' : `; ${result.stateRows} state rows match the replayed writes`}; ${result.mode} mode\n${notes}`,
   );
   return EXIT.ok;
 }

@@ -1,4 +1,5 @@
-import type { BlockHeader, Envelope, HeaderSignature, Receipt, ResultEntry } from '@alliance/protocol';
+import type { BlockHeader, Envelope, HeaderSignature, Receipt, ResultEntry, StateRow, StoredBlockColumns, StoredTransactionRow } from '@alliance/protocol';
+import { compareUtf8 } from './bytes';
 import { AllianceApiError, SdkErrorCode } from './errors';
 
 /**
@@ -54,6 +55,15 @@ export interface BlockView {
   readonly certified: boolean;
   readonly signatures: readonly HeaderSignature[];
   readonly transactions: ReadonlyArray<{ readonly transactionId: string; readonly leafIndex: number; readonly code: string }>;
+  /** The block row's columns no hash covers, as stored (docs/protocol.md §14.2); absent on older nodes. */
+  readonly stored?: StoredBlockColumns;
+}
+
+export interface StatePage {
+  /** docs/protocol.md §14.1. */
+  readonly items: readonly StateRow[];
+  /** Path of the next page, or null after the last key. */
+  readonly next: string | null;
 }
 
 export interface BlockPage {
@@ -86,16 +96,8 @@ export interface ConsistencyProofView {
  */
 export interface BlockTransactionsView {
   readonly blockNumber: number;
-  readonly transactions: ReadonlyArray<{
-    readonly position: number;
-    readonly leafIndex: number;
-    readonly transactionId: string;
-    readonly code: string;
-    /** base64 of the exact record bytes ordered into the log (the leaf data); base64url is accepted too. */
-    readonly envelope: string;
-    /** base64 of the result entry's canonical bytes (the results-tree leaf data); a result object is accepted too. */
-    readonly result: string | ResultEntry;
-  }>;
+  /** The rows as stored (docs/protocol.md §14.1); a result given as an object is accepted too. */
+  readonly transactions: ReadonlyArray<Omit<StoredTransactionRow, 'result'> & { readonly result: string | ResultEntry }>;
 }
 
 // ------------------------------------------------------------ client
@@ -263,6 +265,30 @@ export class AllianceClient {
     return this.request<BlockTransactionsView>('GET', `/ledger/v1/blocks/${integer(blockNumber, 'blockNumber', 0)}/transactions`);
   }
 
+  // ---------------------------------------------------------------- world state
+
+  /** One page of GET /ledger/v1/state?after=&limit= (limit ≤ 500): rows in byte order of the keys after `after`. */
+  async statePage(after: string | null = null, limit = 100): Promise<StatePage> {
+    const query = `${after === null ? '' : `after=${encodeURIComponent(after)}&`}limit=${integer(limit, 'limit', 1)}`;
+    const page = await this.request<StatePage>('GET', `/ledger/v1/state?${query}`);
+    if (!page || !Array.isArray(page.items)) throw new AllianceApiError(SdkErrorCode.BAD_RESPONSE, 200, 'GET /ledger/v1/state did not return { items, next }');
+    return page;
+  }
+
+  /** Every state row, in key order, following `next`. */
+  async *state(limit = 100, options: { readonly signal?: AbortSignal } = {}): AsyncGenerator<StateRow, void, undefined> {
+    let cursor: string | null = null;
+    for (;;) {
+      if (options.signal?.aborted) throw options.signal.reason;
+      const page: StatePage = await this.statePage(cursor, limit);
+      for (const row of page.items) yield row;
+      const next = queryParam(page.next, 'after');
+      if (next === null || page.items.length === 0) return;
+      if (cursor !== null && compareUtf8(next, cursor) <= 0) throw new AllianceApiError(SdkErrorCode.BAD_RESPONSE, 200, `the next state page (after=${next}) does not advance past after=${cursor}`);
+      cursor = next;
+    }
+  }
+
   // ---------------------------------------------------------------- checkpoints and proofs
 
   /** GET /ledger/v1/checkpoints/latest (JSON): the newest certified checkpoint. */
@@ -331,11 +357,19 @@ function describe(error: unknown): string {
   return String(error);
 }
 
-function nextFrom(next: unknown): number | null {
+/** A query parameter of a `next` link; null when there is no next page. */
+function queryParam(next: unknown, name: string): string | null {
   if (typeof next !== 'string' || next.length === 0) return null;
   const query = next.includes('?') ? next.slice(next.indexOf('?') + 1) : '';
-  const from = new URLSearchParams(query).get('from');
-  if (from === null || !/^\d+$/.test(from)) throw new AllianceApiError(SdkErrorCode.BAD_RESPONSE, 200, `cannot read "from" in the next link "${next}"`);
+  const value = new URLSearchParams(query).get(name);
+  if (value === null) throw new AllianceApiError(SdkErrorCode.BAD_RESPONSE, 200, `cannot read "${name}" in the next link "${next}"`);
+  return value;
+}
+
+function nextFrom(next: unknown): number | null {
+  const from = queryParam(next, 'from');
+  if (from === null) return null;
+  if (!/^\d+$/.test(from)) throw new AllianceApiError(SdkErrorCode.BAD_RESPONSE, 200, `cannot read "from" in the next link "${next}"`);
   return Number(from);
 }
 

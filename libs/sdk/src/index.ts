@@ -46,10 +46,14 @@ export type {
   ConsistencyProofView,
   FetchLike,
   ResponseLike,
+  StatePage,
   SubmitResult,
   TransactionStatus,
   WaitOptions,
 } from './client';
+
+// Rows a node serves for whole-chain verification (docs/protocol.md §14.1).
+export type { StateRow, StoredBlockColumns, StoredSignatureColumns, StoredTransactionRow } from '@alliance/protocol';
 
 // Offline verification.
 export { verifyReceipt, verifyBlock, verifyCheckpoint, verifyTreeExtension } from './verify';

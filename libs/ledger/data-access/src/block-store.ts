@@ -258,6 +258,38 @@ export class BlockStore {
     );
     return rows[0]?.n === null || rows[0]?.n === undefined ? -1 : num(rows[0].n);
   }
+
+  // ---- every stored column, for the verification API (what the node itself reads is above)
+
+  async blockRow(blockNumber: number): Promise<StoredBlockRow | undefined> {
+    const { rows } = await this.pool.query<BlockRowColumns>(`${BLOCK_ROW_SELECT} WHERE block_number = $1`, [blockNumber]);
+    return rows[0] ? mapBlockRow(rows[0]) : undefined;
+  }
+
+  async blockRows(from: number, limit: number): Promise<StoredBlockRow[]> {
+    const { rows } = await this.pool.query<BlockRowColumns>(`${BLOCK_ROW_SELECT} WHERE block_number >= $1 ORDER BY block_number LIMIT $2`, [from, limit]);
+    return rows.map(mapBlockRow);
+  }
+
+  async transactionRows(blockNumber: number): Promise<TransactionRow[]> {
+    const { rows } = await this.pool.query<TxRow & { type: string | null; organization_id: string | null }>(
+      'SELECT leaf_index, transaction_id, block_number, position, envelope, leaf_hash, code, detail, result, type, organization_id FROM transactions WHERE block_number = $1 ORDER BY position',
+      [blockNumber],
+    );
+    return rows.map((r) => ({ ...mapTx(r), type: r.type, organizationId: r.organization_id }));
+  }
+
+  /** State rows with keys after `after` in byte order (COLLATE "C"), at most `limit`. */
+  async stateRows(after: string | null, limit: number): Promise<StoredStateRow[]> {
+    const { rows } = await this.pool.query<{ key: string; value: Buffer | null; version: string; block_number: string; transaction_id: string }>(
+      // Two statements, so each can walk the state_key_bytes index (migration 20261126090000).
+      after === null
+        ? 'SELECT key, value, version, block_number, transaction_id FROM state ORDER BY key COLLATE "C" LIMIT $1'
+        : 'SELECT key, value, version, block_number, transaction_id FROM state WHERE key COLLATE "C" > $2 ORDER BY key COLLATE "C" LIMIT $1',
+      after === null ? [limit] : [limit, after],
+    );
+    return rows.map((r) => ({ key: r.key, value: r.value === null ? null : new Uint8Array(r.value), version: num(r.version), blockNumber: num(r.block_number), transactionId: r.transaction_id }));
+  }
 }
 
 interface TxRow {
@@ -289,4 +321,54 @@ function mapTx(r: TxRow): StoredTransaction {
 
 function mapBlock(r: { block_number: string; header: Buffer; header_hash: Buffer; transaction_count: number; log_size: string }): StoredBlock {
   return { blockNumber: num(r.block_number), header: new Uint8Array(r.header), headerHash: new Uint8Array(r.header_hash), transactionCount: r.transaction_count, logSize: num(r.log_size) };
+}
+
+/**
+ * Every column of a `blocks` row as stored, for the read API: a verifier checks
+ * each column that no hash covers against the header (docs/protocol.md §14.2).
+ * `blockTime` is UTC with microseconds: `YYYY-MM-DDTHH:MM:SS.ffffffZ`.
+ */
+export type StoredBlockRow = Omit<PersistedBlock, 'chainId' | 'transactions' | 'writes'>;
+
+/** Every column of a `transactions` row that the read API serves. */
+export interface TransactionRow extends StoredTransaction {
+  readonly type: string | null;
+  readonly organizationId: string | null;
+}
+
+/** One `state` row: the latest write of a key (value null once deleted). */
+export interface StoredStateRow {
+  readonly key: string;
+  readonly value: Uint8Array | null;
+  readonly version: number;
+  readonly blockNumber: number;
+  readonly transactionId: string;
+}
+
+interface BlockRowColumns {
+  block_number: string;
+  header: Buffer;
+  header_hash: Buffer;
+  transaction_count: number;
+  log_size: string;
+  previous_hash: Buffer;
+  first_offset: string | null;
+  last_offset: string | null;
+  block_time: string;
+  config_sequence: string;
+}
+// Formatted by PostgreSQL so no precision is lost on the way (a JavaScript Date keeps milliseconds only).
+const BLOCK_ROW_SELECT = `SELECT block_number, header, header_hash, transaction_count, log_size, previous_hash, first_offset, last_offset,
+  to_char(block_time AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS block_time, config_sequence FROM blocks`;
+const nullableNum = (v: string | null) => (v === null ? null : Number(v));
+
+function mapBlockRow(r: BlockRowColumns): StoredBlockRow {
+  return {
+    ...mapBlock(r),
+    previousHash: new Uint8Array(r.previous_hash),
+    firstOffset: nullableNum(r.first_offset),
+    lastOffset: nullableNum(r.last_offset),
+    blockTime: r.block_time,
+    configSequence: num(r.config_sequence),
+  };
 }

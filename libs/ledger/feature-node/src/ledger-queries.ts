@@ -14,9 +14,12 @@ import {
   toBase64Url,
   toHex,
   type HeaderSignature,
+  type StateRow,
+  type StoredBlockColumns,
+  type StoredTransactionRow,
 } from '@alliance/protocol';
 import { requiredApprovals } from '@alliance/ledger/domain';
-import type { StoredBlock, StoredSignature } from '@alliance/ledger/data-access';
+import type { StoredBlockRow, StoredSignature } from '@alliance/ledger/data-access';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { LedgerErrors, type LedgerNode, type TransactionStatus } from './ledger-node';
 
@@ -29,6 +32,12 @@ export interface BlockView {
   readonly certified: boolean;
   readonly signatures: ReadonlyArray<{ organizationId: string; keyId: string; algorithm: string; value: string }>;
   readonly transactions: ReadonlyArray<{ transactionId: string; leafIndex: number; code: string }>;
+  /**
+   * The block row's columns that no hash covers, as stored, so a verifier
+   * can check each against the header instead of trusting this node
+   * (docs/protocol.md §14.2).
+   */
+  readonly stored: StoredBlockColumns;
 }
 
 export interface CheckpointView {
@@ -50,18 +59,18 @@ export class LedgerQueries {
   }
 
   async block(blockNumber: number): Promise<BlockView> {
-    const block = await this.node.blockStore.block(blockNumber);
+    const block = await this.node.blockStore.blockRow(blockNumber);
     if (!block) throw LedgerErrors.blockNotFound(blockNumber);
     return this.view(block);
   }
 
   async blocks(from: number, limit: number): Promise<{ items: BlockView[]; nextFrom: number | null }> {
-    const rows = await this.node.blockStore.blocks(from, limit + 1);
+    const rows = await this.node.blockStore.blockRows(from, limit + 1);
     const items = await Promise.all(rows.slice(0, limit).map((b) => this.view(b)));
     return { items, nextFrom: rows.length > limit ? rows[limit].blockNumber : null };
   }
 
-  private async view(block: StoredBlock): Promise<BlockView> {
+  private async view(block: StoredBlockRow): Promise<BlockView> {
     const [signatures, transactions] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactions(block.blockNumber)]);
     return {
       blockNumber: block.blockNumber,
@@ -70,6 +79,17 @@ export class LedgerQueries {
       certified: signatures.length >= this.required(),
       signatures: signatures.map(signatureView),
       transactions: transactions.map((t) => ({ transactionId: t.transactionId, leafIndex: t.leafIndex, code: t.code })),
+      stored: {
+        header: toBase64(block.header),
+        previousHash: toHex(block.previousHash),
+        transactionCount: block.transactionCount,
+        logSize: block.logSize,
+        firstOffset: block.firstOffset,
+        lastOffset: block.lastOffset,
+        blockTime: block.blockTime,
+        configSequence: block.configSequence,
+        signatures: signatures.map((s) => ({ organizationId: s.organizationId, algorithm: s.algorithm, headerHash: toHex(s.headerHash), checkpointSignature: s.checkpointSignature })),
+      },
     };
   }
 
@@ -78,14 +98,35 @@ export class LedgerQueries {
    * (base64 of the canonical JSON that was hashed) so a verifier can recompute
    * the data and results roots and the log root without trusting this node.
    */
-  async blockTransactions(blockNumber: number): Promise<{ blockNumber: number; transactions: Array<{ leafIndex: number; position: number; transactionId: string; code: string; envelope: string; result: string }> }> {
+  async blockTransactions(blockNumber: number): Promise<{ blockNumber: number; transactions: StoredTransactionRow[] }> {
     const block = await this.node.blockStore.block(blockNumber);
     if (!block) throw LedgerErrors.blockNotFound(blockNumber);
-    const rows = await this.node.blockStore.blockTransactions(blockNumber);
+    const rows = await this.node.blockStore.transactionRows(blockNumber);
     return {
       blockNumber,
-      transactions: rows.map((t) => ({ leafIndex: t.leafIndex, position: t.position, transactionId: t.transactionId, code: t.code, envelope: toBase64(t.envelope), result: toBase64(t.result) })),
+      transactions: rows.map((t) => ({
+        leafIndex: t.leafIndex,
+        position: t.position,
+        transactionId: t.transactionId,
+        code: t.code,
+        detail: t.detail,
+        type: t.type,
+        organizationId: t.organizationId,
+        leafHash: toHex(t.leafHash),
+        envelope: toBase64(t.envelope),
+        result: toBase64(t.result),
+      })),
     };
+  }
+
+  /**
+   * The world state as stored, in byte order of the keys after `after`: what
+   * a verifier compares with the writes it replayed from verified results.
+   */
+  async state(after: string | null, limit: number): Promise<{ items: StateRow[]; nextAfter: string | null }> {
+    const rows = await this.node.blockStore.stateRows(after, limit + 1);
+    const items = rows.slice(0, limit).map((r) => ({ key: r.key, value: r.value === null ? null : toBase64(r.value), version: r.version, blockNumber: r.blockNumber, transactionId: r.transactionId }));
+    return { items, nextAfter: rows.length > limit ? items[items.length - 1].key : null };
   }
 
   async status(transactionId: string): Promise<TransactionStatus> {

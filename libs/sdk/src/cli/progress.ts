@@ -42,7 +42,8 @@ export class ChainProgressReporter {
     const seconds = Math.max(0.001, (now - this.started) / 1000);
     const rate = p.blocks / seconds;
     const total = p.targetBlock === null ? null : p.targetBlock + 1;
-    const counts = `${p.blocks.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`} blocks, ${p.transactions.toLocaleString('en-US')} tx`;
+    const state = p.stateRows === undefined ? '' : `, ${p.stateRows.toLocaleString('en-US')} state rows`;
+    const counts = `${p.blocks.toLocaleString('en-US')}${total === null ? '' : `/${total.toLocaleString('en-US')}`} blocks, ${p.transactions.toLocaleString('en-US')} tx${state}`;
     const eta = total !== null && rate > 0 && p.blocks < total ? `, ETA ${formatSeconds((total - p.blocks) / rate)}` : '';
     const speed = `${rate >= 10 ? Math.round(rate) : rate.toFixed(1)} blocks/s`;
     if (this.stream.isTTY) {

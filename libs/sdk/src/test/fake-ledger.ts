@@ -7,6 +7,8 @@ import {
   JsonObject,
   ResultEntry,
   SignatureDomain,
+  StateRow,
+  StoredBlockColumns,
   buildReceipt,
   canonicalBytes,
   canonicalize,
@@ -30,6 +32,7 @@ import {
   toHex,
   transactionId,
 } from '@alliance/protocol';
+import { compareUtf8 } from '../bytes';
 import { vectors } from './vectors';
 
 /**
@@ -59,6 +62,28 @@ export interface StoredBlock {
   records: Uint8Array[];
   results: ResultEntry[];
   nodeKeys: MemberKey[];
+  /** Each signer's signed-note signature body over this block's checkpoint (header_signatures.checkpoint_signature). */
+  checkpointSignatures: string[];
+}
+
+/** A `transactions` row's columns beside the envelope and result bytes. */
+export interface TransactionColumns {
+  leafHash: string;
+  type: string | null;
+  organizationId: string | null;
+  detail: string | null;
+  code: string;
+  transactionId: string;
+  position: number;
+  leafIndex: number;
+}
+
+/** A `state` row: value as stored bytes. */
+export interface StoredStateRow {
+  value: Uint8Array | null;
+  version: number;
+  blockNumber: number;
+  transactionId: string;
 }
 
 function publicHex(privateKey: string): string {
@@ -109,6 +134,8 @@ export class FakeLedger {
   leafHashes: Uint8Array[] = [];
   readonly genesis: Envelope;
   blockData: boolean;
+  /** Serve GET /ledger/v1/state (nodes older than the route do not). */
+  stateRoute = true;
   private server: Server | null = null;
   url = '';
   /** Answer the next requests with this status and problem, for transport tests. */
@@ -163,8 +190,59 @@ export class FakeLedger {
       configSequence,
     };
     const signatures = nodeKeys.map((k) => signHeader(header, { organizationId: k.organizationId, privateKey: fromHex(k.privateKey) }));
-    this.blocks.push({ header, headerHash: headerHashHex(header), signatures, records, results, nodeKeys });
+    const note = formatCheckpoint({ origin: checkpointOrigin(CHAIN_ID), treeSize: header.logSize, rootHash: fromHex(header.logRoot) });
+    const checkpointSignatures = nodeKeys.map((k) => signCheckpoint(note, { name: k.organizationId, privateKey: fromHex(k.privateKey) }).trimEnd().split(' ').at(-1) ?? '');
+    this.blocks.push({ header, headerHash: headerHashHex(header), signatures, records, results, nodeKeys, checkpointSignatures });
     this.leafHashes = all;
+    // The world state as the node writes it: last write wins.
+    for (const r of results) for (const w of r.writes) this.state.set(w.key, { value: w.value === null ? null : canonicalBytes(w.value), version: w.version, blockNumber: header.blockNumber, transactionId: r.transactionId });
+  }
+
+  /** The world state rows (tests edit them as PostgreSQL's `ledger.state`). */
+  readonly state = new Map<string, StoredStateRow>();
+  /** Hand edits of a block row's columns, by block number. */
+  readonly blockColumns = new Map<number, Partial<StoredBlockColumns>>();
+  /** Hand edits of a transaction row's columns, by `block/position`. */
+  readonly transactionColumns = new Map<string, Partial<TransactionColumns>>();
+
+  private storedColumns(b: StoredBlock): StoredBlockColumns {
+    const n = b.header.blockNumber;
+    return {
+      header: toBase64(canonicalBytes(b.header)),
+      previousHash: b.header.previousHash,
+      transactionCount: b.header.transactionCount,
+      logSize: b.header.logSize,
+      firstOffset: n === 0 ? -1 : b.header.ordering.firstOffset,
+      lastOffset: n === 0 ? -1 : b.header.ordering.lastOffset,
+      blockTime: `${b.header.timestamp.slice(0, -1)}000Z`,
+      configSequence: b.header.configSequence,
+      signatures: b.signatures.map((sig, i) => ({ organizationId: sig.organizationId, algorithm: 'ed25519', headerHash: b.headerHash, checkpointSignature: b.checkpointSignatures[i] ?? '' })),
+      ...this.blockColumns.get(n),
+    };
+  }
+
+  private transactionRow(n: number, i: number): TransactionColumns {
+    const b = this.blocks[n];
+    const envelope = JSON.parse(new TextDecoder().decode(b.records[i])) as Envelope;
+    const code = b.results[i].code;
+    return {
+      leafHash: toHex(leafHash(b.records[i])),
+      type: envelope.transaction?.type ?? null,
+      organizationId: envelope.transaction?.creator?.organizationId ?? null,
+      detail: code === 'VALID' ? null : `refused: ${code}`,
+      code,
+      transactionId: b.results[i].transactionId,
+      position: i,
+      leafIndex: b.header.logSize - b.header.transactionCount + i,
+      ...this.transactionColumns.get(`${n}/${i}`),
+    };
+  }
+
+  /** GET /ledger/v1/state rows in byte order of the keys. */
+  private stateRows(): StateRow[] {
+    return [...this.state.entries()]
+      .sort(([a], [b]) => compareUtf8(a, b))
+      .map(([key, r]) => ({ key, value: r.value === null ? null : toBase64(r.value), version: r.version, blockNumber: r.blockNumber, transactionId: r.transactionId }));
   }
 
   // ---------------------------------------------------------------- tampering, as an editor of PostgreSQL would
@@ -195,6 +273,7 @@ export class FakeLedger {
       certified: true,
       signatures: b.signatures,
       transactions: b.results.map((r, i) => ({ transactionId: r.transactionId, leafIndex: first + i, code: r.code })),
+      stored: this.storedColumns(b),
     };
   }
 
@@ -259,22 +338,27 @@ export class FakeLedger {
       const n = Number(m[1]);
       const b = this.blocks[n];
       if (!b) return notFound('LEDGER.BLOCK_NOT_FOUND', 'no such block');
-      const first = b.header.logSize - b.header.transactionCount;
       return {
         status: 200,
         // The shape of LedgerQueries.blockTransactions: base64 of the stored envelope and result bytes.
         body: {
           blockNumber: b.header.blockNumber,
           transactions: b.records.map((r, i) => ({
-            leafIndex: first + i,
-            position: i,
-            transactionId: b.results[i].transactionId,
-            code: b.results[i].code,
+            ...this.transactionRow(n, i),
             envelope: toBase64(r),
             result: toBase64(this.resultBytes.get(`${n}/${i}`) ?? canonicalBytes(b.results[i])),
           })),
         },
       };
+    }
+    if (method === 'GET' && path === '/ledger/v1/state') {
+      if (!this.stateRoute) return notFound('COMMON.ROUTE_NOT_FOUND', `Cannot GET ${path}`);
+      const after = url.searchParams.get('after');
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const rows = this.stateRows().filter((r) => after === null || compareUtf8(r.key, after) > 0);
+      const items = rows.slice(0, limit);
+      const next = rows.length > limit ? `/ledger/v1/state?after=${encodeURIComponent(items[items.length - 1].key)}&limit=${limit}` : null;
+      return { status: 200, body: { items, next } };
     }
     if (method === 'GET' && (m = path.match(/^\/ledger\/v1\/transactions\/([0-9a-f]{64})$/))) {
       const found = this.receipt(m[1]);
