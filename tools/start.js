@@ -169,7 +169,7 @@ async function main() {
       '',
       `  Alliance is running (embedded mode: one process, PostgreSQL-log ordering)`,
       `  API base URL   ${base}`,
-      `  GraphQL        ${base}/graphql`,
+      `  GraphQL        ${base}/graphql   (subscriptions: ws://127.0.0.1:${port}/graphql, graphql-ws)`,
       `  API docs       ${base}/docs   (OpenAPI JSON: ${base}/docs-json)`,
       `  Health         ${base}/health`,
       `  Data           ${shown(dataDir)}/`,

@@ -4,12 +4,13 @@ import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apo
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApiExcludeController, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { ServiceDefinition, ServiceRuntime } from '@alliance/shared/feature-platform';
+import { type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly } from '@alliance/shared/feature-platform';
 import { gatewayConfigShape } from './config';
 import { installRestProxy } from './proxy';
 import { WaitingIntrospectAndCompose } from './supergraph';
 import { fetchJson, type GatewayConfig, upstreamsOf } from './upstreams';
 import { mergeOpenApi, type OpenApiDocument } from './openapi-merge';
+import { SubscriptionRelay } from './subscription-relay';
 
 /** The gateway: one base URL for REST (proxied by prefix), GraphQL (federated) and the docs. */
 export const gatewayService: ServiceDefinition<GatewayConfig> = {
@@ -47,18 +48,30 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
     }));
   },
   imports(runtime) {
-    return [graphqlGateway(runtime), DocsModule];
+    const relay = new SubscriptionRelay({ logger: runtime.logger.child({ component: 'subscription-relay' }), connectTimeoutMs: runtime.config.GATEWAY_PROXY_TIMEOUT_MS });
+    return [graphqlGateway(runtime, relay), DocsModule, { module: SubscriptionRelayModule, providers: [{ provide: SubscriptionRelay, useValue: relay }] }];
+  },
+  // Apollo's gateway executes queries and mutations; subscriptions are relayed to the subgraph that owns them.
+  graphqlSubscriptions(app) {
+    return app.get(SubscriptionRelay);
   },
 };
 
-function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>): DynamicModule {
+@Module({})
+class SubscriptionRelayModule {}
+
+function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: SubscriptionRelay): DynamicModule {
   return GraphQLModule.forRoot<ApolloGatewayDriverConfig>({
     driver: ApolloGatewayDriver,
-    server: { path: '/graphql', introspection: true, csrfPrevention: true, includeStacktraceInErrorResponses: false },
+    server: { path: '/graphql', introspection: true, csrfPrevention: true, includeStacktraceInErrorResponses: false, plugins: [subscriptionsOverWebSocketOnly] },
     gateway: {
       supergraphSdl: new WaitingIntrospectAndCompose(upstreamsOf(runtime.config), runtime.config.GATEWAY_UPSTREAM_WAIT_MS, 15_000, (m) =>
         process.stderr.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: 'gateway', msg: m })}\n`),
       ),
+      // Every composition (the first and each change) also re-routes subscriptions.
+      experimental_didUpdateSupergraph: (composition) => {
+        if ('supergraphSdl' in composition) relay.updateSupergraph(composition.supergraphSdl, composition.schema);
+      },
     },
   });
 }

@@ -18,4 +18,6 @@ export const ledgerConfigShape = {
   LEDGER_COMMIT_WAIT_MS: field.positiveInt(30_000),
   /** Most transactions in one batch submission. */
   LEDGER_BATCH_LIMIT: field.positiveInt(1_000),
+  /** Most certified blocks a `ledgerBlockCertified(from:)` subscription replays before live ones. */
+  LEDGER_SUBSCRIPTION_REPLAY_LIMIT: field.positiveInt(1_000),
 };

@@ -1,8 +1,10 @@
 import { Inject } from '@nestjs/common';
-import { Args, Directive, Field, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Args, Directive, Field, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { AllianceError } from '@alliance/shared/util-errors';
-import { type LedgerNode, LedgerQueries, type BlockView } from '@alliance/ledger/feature-node';
+import { SERVICE_CONFIG } from '@alliance/shared/feature-platform';
+import { certifiedBlocks, type LedgerNode, LedgerQueries, type BlockView } from '@alliance/ledger/feature-node';
 import { LEDGER_NODE } from './ledger-api';
+import type { LedgerConfig } from './ledger.module';
 
 @ObjectType({ description: 'A block of this member’s copy of the chain' })
 @Directive('@shareable')
@@ -52,7 +54,10 @@ function toBlock(b: BlockView): LedgerBlock {
 export class LedgerResolver {
   private readonly queries: LedgerQueries;
 
-  constructor(@Inject(LEDGER_NODE) node: LedgerNode) {
+  constructor(
+    @Inject(LEDGER_NODE) private readonly node: LedgerNode,
+    @Inject(SERVICE_CONFIG) private readonly config: LedgerConfig,
+  ) {
     this.queries = new LedgerQueries(node);
   }
 
@@ -73,5 +78,15 @@ export class LedgerResolver {
     if (!/^[0-9a-f]{64}$/.test(transactionId)) throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', 'a transaction id is 64 lower-case hex digits');
     const s = await this.queries.status(transactionId);
     return s.status === 'pending' ? { transactionId, status: 'pending' } : { transactionId, status: s.status, code: s.code, blockNumber: s.blockNumber, leafIndex: s.leafIndex, certified: s.certified };
+  }
+
+  // Not async: `from` is checked when the client subscribes, so a bad one is the subscription's error, not a broken stream.
+  @Subscription(() => LedgerBlock, {
+    description:
+      'Each block of this chain once it is certified, in order. With `from`, first the certified blocks from that number (at most LEDGER_SUBSCRIPTION_REPLAY_LIMIT behind the head, else LEDGER.REPLAY_LIMIT_EXCEEDED), then live ones: a client that reconnects passes its last block number + 1 and misses nothing.',
+    resolve: (block: BlockView) => toBlock(block),
+  })
+  ledgerBlockCertified(@Args('from', { type: () => Int, nullable: true, description: 'First block number to deliver (replayed from the store when already certified)' }) from?: number | null): AsyncIterableIterator<BlockView> {
+    return certifiedBlocks(this.node, { from: from ?? undefined, replayLimit: this.config.LEDGER_SUBSCRIPTION_REPLAY_LIMIT });
   }
 }

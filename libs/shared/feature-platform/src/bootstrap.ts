@@ -5,9 +5,8 @@ import { type DynamicModule, type INestApplication, Module, type ModuleMetadata,
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
-import { GraphQLModule } from '@nestjs/graphql';
+import { GraphQLModule, GraphQLSchemaHost } from '@nestjs/graphql';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { ApolloServerErrorCode, ApolloServerValidationErrorCode } from '@apollo/server/errors';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Logger, LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
@@ -17,19 +16,14 @@ import { type BaseConfig, baseConfigShape, crossCheckBaseConfig } from './base-c
 import { HealthController, type ReadinessCheck } from './health';
 import { StatusController } from './status.controller';
 import { createServiceLogger, requestLogger } from './logging';
-import { bodyErrorHandler, ProblemFilter, toAllianceError, toGraphQLError } from './problem';
+import { bodyErrorHandler, formatGraphQLError, ProblemFilter } from './problem';
 import type { ServiceRuntime } from './runtime';
 import { PG_POOL, SERVICE_CONFIG, SERVICE_RUNTIME } from './tokens';
 import { productVersion } from './version';
 import { statusResolverFor } from './graphql-status';
 import { OUTBOX, startMessaging, TRANSPORT, type MessagingHandle } from './messaging';
 import { messagingMigrations } from '@alliance/shared/data-access-messaging';
-
-/** Apollo's codes for requests the caller got wrong; every other error without an Alliance code is ours. */
-const CALLER_GRAPHQL_CODES: ReadonlySet<string> = new Set<string>([
-  ...Object.values(ApolloServerErrorCode).filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
-  ...Object.values(ApolloServerValidationErrorCode),
-]);
+import { type GraphQLSubscriptionServer, schemaSubscriptions, serveGraphQLSubscriptions, type SubscriptionExecutor, subscriptionsOverWebSocketOnly } from './graphql-subscriptions';
 
 export type ServiceName = 'identity' | 'ledger' | 'provenance' | 'finance' | 'audit' | 'gateway';
 
@@ -48,8 +42,13 @@ export interface ServiceDefinition<C extends BaseConfig = BaseConfig> {
   /** Service-specific variables, added to the base shape. */
   readonly configShape: z.ZodRawShape;
   readonly migrationsDir: string;
-  /** `subgraph`: this service is an Apollo Federation subgraph at `/graphql`; `none`: it mounts its own GraphQL (the gateway). */
+  /**
+   * `subgraph`: this service is an Apollo Federation subgraph at `/graphql` (queries over HTTP, its own
+   * schema's subscriptions over WebSocket); `none`: it mounts its own GraphQL (the gateway).
+   */
   readonly graphql: 'subgraph' | 'none';
+  /** Who executes the subscriptions sent to this service's `/graphql` WebSocket, when not its own subgraph schema (the gateway relays them). */
+  graphqlSubscriptions?(app: NestExpressApplication, runtime: ServiceRuntime<C>): SubscriptionExecutor;
   /** The service's feature modules, given the validated config and the runtime (method syntax: parameters stay bivariant so definitions with their own config fit). */
   imports(runtime: ServiceRuntime<C>): NonNullable<ModuleMetadata['imports']>;
   /** Extra readiness checks (besides PostgreSQL and messaging). */
@@ -144,16 +143,9 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
         introspection: true,
         includeStacktraceInErrorResponses: false,
         // No Apollo usage reporting leaves this network; inline traces are for it only.
-        plugins: [ApolloServerPluginInlineTraceDisabled()],
+        plugins: [ApolloServerPluginInlineTraceDisabled(), subscriptionsOverWebSocketOnly],
         context: ({ req }: { req: unknown }) => ({ req }),
-        formatError: (formatted, error) => {
-          const original = (error as { originalError?: unknown }).originalError;
-          if (formatted.extensions?.code && typeof formatted.extensions.code === 'string' && formatted.extensions.code.includes('.')) return formatted;
-          // The caller's own mistakes (syntax, validation, variables) keep Apollo's code and message, as at the gateway.
-          if (typeof formatted.extensions?.code === 'string' && CALLER_GRAPHQL_CODES.has(formatted.extensions.code)) return formatted;
-          if (original) return toGraphQLError(toAllianceError(original)).toJSON();
-          return formatted;
-        },
+        formatError: (formatted, error) => formatGraphQLError(formatted, error),
       }),
     );
     providers.push(statusResolverFor(definition.name));
@@ -217,10 +209,12 @@ async function listen(definition: ServiceDefinition, app: NestExpressApplication
   express.get('/openapi.json', (_req, res) => res.json(document));
   express.get(`/${definition.restPrefix}/openapi.json`, (_req, res) => res.json(document));
   await definition.afterInit?.(app, runtime, document);
+  await app.init();
+  const server = app.getHttpServer() as Server;
+  const subscriptions = serveSubscriptions(definition, app, runtime, server);
 
   const host = runtime.config.HOST ?? '127.0.0.1';
   await app.listen(runtime.config.PORT, host);
-  const server = app.getHttpServer() as Server;
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
   runtime.logger.info(`${definition.name} ready at ${url} (schema "${definition.schema}", messaging ${runtime.config.MESSAGING})`);
@@ -229,6 +223,8 @@ async function listen(definition: ServiceDefinition, app: NestExpressApplication
   const close = (): Promise<void> =>
     (closing ??= (async () => {
       runtime.draining = true;
+      // Subscribers reconnect elsewhere; WebSockets are not requests the drain below waits for.
+      await subscriptions?.close();
       server.close();
       server.closeIdleConnections();
       if (inFlight > 0) {
@@ -246,6 +242,13 @@ async function listen(definition: ServiceDefinition, app: NestExpressApplication
       await runtime.pool.end();
     })());
   return { name: definition.name, url, port, app, runtime, close };
+}
+
+/** GraphQL subscriptions over WebSocket on the service's own `/graphql` (docs/architecture.md, Gateway). */
+function serveSubscriptions(definition: ServiceDefinition, app: NestExpressApplication, runtime: ServiceRuntime, server: Server): GraphQLSubscriptionServer | undefined {
+  const executor = definition.graphqlSubscriptions?.(app, runtime) ?? (definition.graphql === 'subgraph' ? schemaSubscriptions(() => app.get(GraphQLSchemaHost).schema) : undefined);
+  if (!executor) return undefined;
+  return serveGraphQLSubscriptions(server, executor, { logger: runtime.logger, isDraining: () => runtime.draining, maxPayloadBytes: runtime.config.BODY_LIMIT_BYTES });
 }
 
 /**

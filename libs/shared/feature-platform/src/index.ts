@@ -9,3 +9,5 @@ export * from './tokens';
 export * from './graphql-status';
 export * from './version';
 export * from './status.controller';
+export * from './graphql-subscriptions';
+export * from './subscription-queue';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import pino, { type Logger as PinoInstance } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 
@@ -23,8 +23,7 @@ export function requestLogger(logger: PinoInstance): HttpLogger {
   return pinoHttp({
     logger,
     genReqId: (req: IncomingMessage, res: ServerResponse) => {
-      const offered = headerValue(req.headers[CORRELATION_HEADER]) ?? headerValue(req.headers['x-request-id']);
-      const id = offered && ACCEPTED_ID.test(offered) ? offered : randomUUID();
+      const id = correlationIdFor(req.headers);
       res.setHeader('X-Correlation-Id', id);
       return id;
     },
@@ -39,6 +38,12 @@ export function requestLogger(logger: PinoInstance): HttpLogger {
   });
 }
 
-function headerValue(v: string | string[] | undefined): string | undefined {
+/** The caller's `X-Correlation-Id` (or `X-Request-Id`) when well-formed, else a new UUID; HTTP and WebSocket alike. */
+export function correlationIdFor(headers: IncomingHttpHeaders): string {
+  const offered = headerValue(headers[CORRELATION_HEADER]) ?? headerValue(headers['x-request-id']);
+  return offered && ACCEPTED_ID.test(offered) ? offered : randomUUID();
+}
+
+export function headerValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }

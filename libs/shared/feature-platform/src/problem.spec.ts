@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import { describe, expect, it } from 'vitest';
 import { AllianceError } from '@alliance/shared/util-errors';
-import { toAllianceError, toGraphQLError, toProblem } from './problem';
+import { formatGraphQLError, toAllianceError, toGraphQLError, toProblem } from './problem';
 
 /** What body-parser (via http-errors) hands to the next error middleware. */
 function bodyParserError(type: string, status: number): Error {
@@ -139,5 +139,21 @@ describe('toGraphQLError', () => {
     const error = toGraphQLError(toAllianceError(new Error('secret internals')));
     expect(error.message).toBe('internal error');
     expect(error.extensions).toEqual({ code: 'COMMON.INTERNAL', status: 500 });
+  });
+
+  it('carries the details problem+json shows, never an internal error’s', () => {
+    expect(toGraphQLError(new AllianceError('TEST.TOO_FAR', 'invalid', 'too far', { details: { from: 0 } })).extensions).toEqual({ code: 'TEST.TOO_FAR', status: 400, details: { from: 0 } });
+    expect(toGraphQLError(new AllianceError('TEST.BROKEN', 'internal', 'secret', { details: { dsn: 'postgres://u:pw@db' } })).extensions).toEqual({ code: 'TEST.BROKEN', status: 500 });
+  });
+});
+
+describe('formatGraphQLError', () => {
+  it('keeps Alliance codes and the caller’s own mistakes, maps anything else thrown to its Alliance error', () => {
+    const coded = { message: 'block 9 not found', extensions: { code: 'LEDGER.BLOCK_NOT_FOUND' } };
+    expect(formatGraphQLError(coded, undefined)).toBe(coded);
+    const validation = { message: 'Cannot query field "x"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } };
+    expect(formatGraphQLError(validation, undefined)).toBe(validation);
+    const thrown = formatGraphQLError({ message: 'secret internals', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, { originalError: new Error('secret internals') }, 'corr-3');
+    expect(thrown).toEqual({ message: 'internal error', extensions: { code: 'COMMON.INTERNAL', status: 500, correlationId: 'corr-3' } });
   });
 });

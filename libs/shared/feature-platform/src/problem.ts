@@ -1,7 +1,8 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { GqlArgumentsHost, type GqlContextType } from '@nestjs/graphql';
 import type { Request, Response } from 'express';
-import { GraphQLError } from 'graphql';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { ApolloServerErrorCode, ApolloServerValidationErrorCode } from '@apollo/server/errors';
 import { AllianceError, isAllianceError } from '@alliance/shared/util-errors';
 
 /**
@@ -92,8 +93,35 @@ export function toProblem(error: AllianceError, instance?: string, correlationId
 
 export function toGraphQLError(error: AllianceError, correlationId?: string): GraphQLError {
   return new GraphQLError(error.kind === 'internal' ? 'internal error' : error.message, {
-    extensions: { code: error.code, status: error.status, ...(correlationId ? { correlationId } : {}) },
+    extensions: {
+      code: error.code,
+      status: error.status,
+      ...(correlationId ? { correlationId } : {}),
+      // The same details as problem+json's, never for internal errors.
+      ...(Object.keys(error.details).length > 0 && error.kind !== 'internal' ? { details: error.details } : {}),
+    },
   });
+}
+
+/** Apollo's codes for requests the caller got wrong; every other error without an Alliance code is ours. */
+const CALLER_GRAPHQL_CODES: ReadonlySet<string> = new Set<string>([
+  ...Object.values(ApolloServerErrorCode).filter((code) => code !== ApolloServerErrorCode.INTERNAL_SERVER_ERROR),
+  ...Object.values(ApolloServerValidationErrorCode),
+]);
+
+/**
+ * The one formatting of GraphQL errors, over HTTP and WebSocket alike: errors
+ * that already carry an Alliance code (`MODULE.REASON`) or one of Apollo's
+ * codes for the caller's own mistakes (syntax, validation, variables) stay as
+ * they are; anything else thrown becomes its Alliance error (internal errors
+ * never reveal their cause).
+ */
+export function formatGraphQLError(formatted: GraphQLFormattedError, error: unknown, correlationId?: string): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  if (typeof code === 'string' && (code.includes('.') || CALLER_GRAPHQL_CODES.has(code))) return formatted;
+  const original = (error as { originalError?: unknown } | undefined)?.originalError;
+  if (original) return toGraphQLError(toAllianceError(original), correlationId).toJSON();
+  return formatted;
 }
 
 /** The one mapping from thrown errors to each transport of a Nest service. */
