@@ -1,9 +1,10 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Client, createClient, type FormattedExecutionResult } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { anchorEnvelopes } from './ledger-client';
+import { BLOCK_FIELDS, type Block, blocksOf, collect, connect as connectTo, type ErrorShape, submitAnchors, subscribeUntilOwnBlock } from './subscriptions-client';
 import { getJson, root, startProcess, tempDir, waitFor } from './support';
 
 // A dashboard's view of `npm start`: GraphQL subscriptions through the gateway's one
@@ -16,20 +17,9 @@ const REPLAY_LIMIT = 5;
 const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54394', LOG_LEVEL: 'warn', LEDGER_SUBSCRIPTION_REPLAY_LIMIT: String(REPLAY_LIMIT) };
 delete env.DATABASE_URL;
 
-interface Block {
-  blockNumber: number;
-  certified: boolean;
-  signedBy: string[];
-  transactions: Array<{ transactionId: string; status: string; certified: boolean }>;
-}
-interface ErrorShape {
-  message: string;
-  extensions?: { code?: string; correlationId?: string; details?: Record<string, unknown> };
-}
-
-const BLOCK_FIELDS = 'blockNumber certified signedBy transactions { transactionId status certified }';
 let proc: ReturnType<typeof startProcess>;
 const clients: Client[] = [];
+const connect = (headers: Record<string, string> = {}) => connectTo(wsUrl, clients, headers);
 
 beforeAll(async () => {
   proc = startProcess([join(root, 'tools/start.js')], env);
@@ -49,63 +39,6 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** A graphql-ws client like a dashboard's, optionally sending headers with the upgrade request. */
-function connect(headers: Record<string, string> = {}): Client {
-  const client = createClient({
-    url: wsUrl,
-    webSocketImpl: class extends WebSocket {
-      constructor(address: string | URL, protocols?: string | string[]) {
-        super(address, protocols, { headers });
-      }
-    },
-    retryAttempts: 0,
-  });
-  clients.push(client);
-  return client;
-}
-
-/** Collects a subscription's results until `until` says stop (then unsubscribes), or its error, or its end. */
-function collect<T>(client: Client, query: string, until: (results: FormattedExecutionResult<Record<string, T>>[]) => boolean, timeoutMs = 60_000) {
-  return new Promise<{ results: FormattedExecutionResult<Record<string, T>>[]; errors?: ErrorShape[]; completed: boolean }>((resolve) => {
-    const results: FormattedExecutionResult<Record<string, T>>[] = [];
-    const timer = setTimeout(() => {
-      unsubscribe();
-      resolve({ results, errors: [{ message: `timed out after ${timeoutMs} ms` }], completed: false });
-    }, timeoutMs);
-    const unsubscribe = client.subscribe<Record<string, T>, Record<string, unknown>>(
-      { query },
-      {
-        next: (result) => {
-          results.push(result);
-          if (until(results)) {
-            clearTimeout(timer);
-            unsubscribe();
-            resolve({ results, completed: false });
-          }
-        },
-        error: (error) => {
-          clearTimeout(timer);
-          resolve({ results, errors: Array.isArray(error) ? (error as ErrorShape[]) : [{ message: String((error as { reason?: string }).reason ?? error) }], completed: false });
-        },
-        complete: () => {
-          clearTimeout(timer);
-          resolve({ results, completed: true });
-        },
-      },
-    );
-  });
-}
-
-async function submit(count = 1): Promise<string[]> {
-  const ids: string[] = [];
-  for (const envelope of anchorEnvelopes(dataDir, 'org1', count)) {
-    const res = await getJson(`${base}/ledger/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
-    expect(res.status, JSON.stringify(res.body)).toBe(202);
-    ids.push((res.body as { transactionId: string }).transactionId);
-  }
-  return ids;
-}
-
 async function submitAndWait(): Promise<void> {
   const [envelope] = anchorEnvelopes(dataDir, 'org1', 1);
   const res = await fetch(`${base}/ledger/v1/transactions?wait=commit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope), signal: AbortSignal.timeout(60_000) });
@@ -118,26 +51,13 @@ async function certifiedHead(): Promise<number> {
   return (res.body as { blockNumber: number }).blockNumber;
 }
 
-const blocksOf = (results: FormattedExecutionResult<Record<string, Block>>[]): Block[] => results.map((r) => r.data?.ledgerBlockCertified).filter((b): b is Block => b !== undefined);
-
 describe('GraphQL subscriptions through the gateway (npm start)', () => {
   let certifiedBlock: Block;
 
   it('pushes the certified block that carries a transaction submitted after subscribing', async () => {
-    const client = connect();
-    const ids = new Set<string>();
-    const received = collect<Block>(client, `subscription { ledgerBlockCertified { ${BLOCK_FIELDS} } }`, (results) => blocksOf(results).some((b) => b.transactions.some((t) => ids.has(t.transactionId))));
-    // The subscription starts at the next certified block; keep submitting until one of ours is pushed,
-    // so the test does not depend on when the relay's upstream subscription is in place.
-    let settled = false;
-    void received.then(() => (settled = true));
-    while (!settled) {
-      for (const id of await submit()) ids.add(id);
-      await Promise.race([received, new Promise((r) => setTimeout(r, 2_000))]);
-    }
-    const { results, errors } = await received;
-    expect(errors).toBeUndefined();
-    const blocks = blocksOf(results);
+    const { outcome, ids } = await subscribeUntilOwnBlock(connect(), base, dataDir);
+    expect(outcome.errors).toBeUndefined();
+    const blocks = blocksOf(outcome.results);
     const numbers = blocks.map((b) => b.blockNumber);
     expect(numbers).toEqual([...numbers].sort((a, b) => a - b));
     expect(new Set(numbers).size).toBe(numbers.length);
@@ -156,8 +76,8 @@ describe('GraphQL subscriptions through the gateway (npm start)', () => {
     const from = certifiedBlock.blockNumber;
     const client = connect();
     const target = new Set<string>();
-    const received = collect<Block>(client, `subscription { ledgerBlockCertified(from: ${from}) { ${BLOCK_FIELDS} } }`, (results) => blocksOf(results).some((b) => b.transactions.some((t) => target.has(t.transactionId))));
-    for (const id of await submit()) target.add(id);
+    const received = collect(client, `subscription { ledgerBlockCertified(from: ${from}) { ${BLOCK_FIELDS} } }`, (results) => blocksOf(results).some((b) => b.transactions.some((t) => target.has(t.transactionId))));
+    for (const id of await submitAnchors(base, dataDir)) target.add(id);
     const { results, errors } = await received;
     expect(errors).toBeUndefined();
     const blocks = blocksOf(results);
@@ -173,20 +93,20 @@ describe('GraphQL subscriptions through the gateway (npm start)', () => {
     while ((await certifiedHead()) < REPLAY_LIMIT) await submitAndWait();
     // The correlation id travels gateway → ledger with the upgrade request and comes back in the ledger's error.
     const client = connect({ 'X-Correlation-Id': 'e2e-subscriptions-1' });
-    const tooFar = await collect<Block>(client, `subscription { ledgerBlockCertified(from: 0) { blockNumber } }`, () => false);
+    const tooFar = await collect(client, `subscription { ledgerBlockCertified(from: 0) { blockNumber } }`, () => false);
     expect(tooFar.completed).toBe(true);
     expect(tooFar.results[0].errors?.[0]).toMatchObject({ extensions: { code: 'LEDGER.REPLAY_LIMIT_EXCEEDED', correlationId: 'e2e-subscriptions-1', details: { from: 0, replayLimit: REPLAY_LIMIT } } });
     expect(tooFar.results[0].errors?.[0].message).toMatch(/replays at most 5: read older blocks with ledgerBlocks/);
-    const negative = await collect<Block>(client, `subscription { ledgerBlockCertified(from: -1) { blockNumber } }`, () => false);
+    const negative = await collect(client, `subscription { ledgerBlockCertified(from: -1) { blockNumber } }`, () => false);
     expect(negative.completed).toBe(true);
     expect(negative.results[0].errors?.[0]).toMatchObject({ extensions: { code: 'LEDGER.INVALID_PARAMETER', correlationId: 'e2e-subscriptions-1' } });
   });
 
   it('gives clear errors for an unknown subscription field, a query over the WebSocket and a subscription over HTTP', async () => {
     const client = connect();
-    const unknown = await collect<Block>(client, 'subscription { ledgerBlockCertifed { blockNumber } }', () => false);
+    const unknown = await collect(client, 'subscription { ledgerBlockCertifed { blockNumber } }', () => false);
     expect(unknown.errors?.[0]).toMatchObject({ message: 'Cannot query field "ledgerBlockCertifed" on type "Subscription". Did you mean "ledgerBlockCertified"?', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
-    const query = await collect<Block>(client, '{ ledgerStatus { name } }', () => false);
+    const query = await collect(client, '{ ledgerStatus { name } }', () => false);
     expect(query.errors?.[0]).toMatchObject({ extensions: { code: 'COMMON.SUBSCRIPTION_REQUIRED' } });
     const overHttp = await getJson(`${base}/graphql`, {
       method: 'POST',
