@@ -3,6 +3,7 @@
 // organizations cutting identical blocks from one topic.
 import { randomBytes } from 'node:crypto';
 import { isLogTimestamp, type OrderedRecord, orderingTopicOf } from '@alliance/ledger/domain';
+import { MAX_ENVELOPE_BYTES } from '@alliance/protocol';
 import { createTopic, readAll } from '@alliance/shared/testing';
 import { ConfigResourceTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -51,7 +52,17 @@ describe('KafkaOrderingLog', () => {
       'cleanup.policy': 'delete',
       'unclean.leader.election.enable': 'false',
       'min.insync.replicas': '1',
+      'max.message.bytes': String(2 * MAX_ENVELOPE_BYTES),
     });
+  });
+
+  it('carries a record of the largest envelope the protocol allows (more than the broker default of 1 MiB)', async () => {
+    const log = open(newChainId(), 'org1');
+    const largest = new Uint8Array(MAX_ENVELOPE_BYTES).fill(0x61);
+    const [offset] = await log.append([{ kind: 'transaction', bytes: largest }]);
+    const [record] = await readRecords(log, offset, 1);
+    expect(record.bytes.length).toBe(MAX_ENVELOPE_BYTES);
+    expect(record.bytes.every((b) => b === 0x61)).toBe(true);
   });
 
   it('refuses an existing topic whose settings would let history change (CreateTime timestamps, retention)', async () => {

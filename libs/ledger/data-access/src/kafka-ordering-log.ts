@@ -18,6 +18,7 @@ import {
   silentOrderingLogger,
   toLogTimestamp,
 } from '@alliance/ledger/domain';
+import { MAX_ENVELOPE_BYTES } from '@alliance/protocol';
 import { AllianceError } from '@alliance/shared/util-errors';
 import {
   type Batch,
@@ -88,8 +89,14 @@ function requiredTopicConfig(minInsyncReplicas: number): Record<string, string> 
     // An out-of-sync replica must never become leader: that would rewrite acknowledged history.
     'unclean.leader.election.enable': 'false',
     'min.insync.replicas': String(minInsyncReplicas),
+    // A largest envelope (MAX_ENVELOPE_BYTES) plus record and batch framing must fit; the broker's default (1 MiB) does not.
+    'max.message.bytes': String(MAX_RECORD_BATCH_BYTES),
   };
 }
+
+/** Settings an existing topic must have at least (more is as safe); the rest must match exactly. */
+const AT_LEAST = new Set(['min.insync.replicas', 'max.message.bytes']);
+const MAX_RECORD_BATCH_BYTES = 2 * MAX_ENVELOPE_BYTES;
 
 const LEVELS: Record<number, OrderingLogLevel> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
 
@@ -346,8 +353,8 @@ export class KafkaOrderingLog implements OrderingLog {
       const actual = new Map((described.resources[0]?.configEntries ?? []).map((entry) => [entry.configName, entry.configValue]));
       for (const [name, value] of Object.entries(required)) {
         const found = actual.get(name);
-        const ok = name === 'min.insync.replicas' ? Number(found) >= Number(value) : found === value;
-        if (!ok) problems.push(`${name}=${found ?? '(unset)'} (needs ${name === 'min.insync.replicas' ? '>= ' : ''}${value})`);
+        const ok = AT_LEAST.has(name) ? Number(found) >= Number(value) : found === value;
+        if (!ok) problems.push(`${name}=${found ?? '(unset)'} (needs ${AT_LEAST.has(name) ? '>= ' : ''}${value})`);
       }
       if (problems.length > 0) {
         throw new AllianceError(OrderingErrorCodes.topicMisconfigured, 'internal', `ordering topic ${this.topic} is unsafe: ${problems.join('; ')}`, { details: { topic: this.topic, problems } });

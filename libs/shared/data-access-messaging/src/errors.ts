@@ -6,6 +6,7 @@ export const MessagingErrorCodes = {
   malformedJson: 'MESSAGING.MALFORMED_JSON',
   invalidEnvelope: 'MESSAGING.INVALID_ENVELOPE',
   invalidPayload: 'MESSAGING.INVALID_PAYLOAD',
+  eventTooLarge: 'MESSAGING.EVENT_TOO_LARGE',
   topicMismatch: 'MESSAGING.TOPIC_MISMATCH',
   unknownTopic: 'MESSAGING.UNKNOWN_TOPIC',
   retriesExhausted: 'MESSAGING.RETRIES_EXHAUSTED',

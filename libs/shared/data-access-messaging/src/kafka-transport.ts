@@ -13,6 +13,7 @@ import {
 import { backoffDelay } from './backoff';
 import { encodeEnvelope } from './codec';
 import { publishFailed, transportClosed } from './errors';
+import { MAX_EVENT_BYTES } from './outbox';
 import { type LogLevel, type MessagingLogger, type RecordBatch, silentLogger, type SubscribeOptions, type Subscription, type Transport, type TransportRecord } from './ports';
 
 export interface KafkaTransportOptions {
@@ -43,6 +44,9 @@ function routeLogs(log: MessagingLogger): logCreator {
       log({ level: LEVELS[level] ?? 'debug', message: `kafkajs ${namespace}: ${String(message)}`, context });
     };
 }
+
+// Record and batch framing around the largest event (key, headers, batch header).
+const EVENT_FRAMING_BYTES = 64 * 1024;
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
@@ -145,7 +149,7 @@ export class KafkaTransport implements Transport {
       if (missing.length === 0) return;
       // Returns false instead of failing when another process created them first.
       await admin.createTopics({
-        topics: missing.map((topic) => ({ topic, numPartitions: this.numPartitions, replicationFactor: this.replicationFactor })),
+        topics: missing.map((topic) => ({ topic, numPartitions: this.numPartitions, replicationFactor: this.replicationFactor, configEntries: [{ name: 'max.message.bytes', value: String(MAX_EVENT_BYTES + EVENT_FRAMING_BYTES) }] })),
         waitForLeaders: true,
       });
     } finally {

@@ -26,7 +26,9 @@ import {
 import { deadLetterPayloadSchema } from './codec';
 import { type Consumer, type ConsumerOutcome, startConsumer } from './consumer';
 import { MessagingErrorCodes } from './errors';
-import { Outbox, OutboxRelay } from './outbox';
+import { MAX_EVENT_BYTES, Outbox, OutboxRelay } from './outbox';
+import { uniqueTopicName } from '@alliance/shared/testing';
+import { z } from 'zod';
 import type { LogEntry, Transport } from './ports';
 
 const REPO_ROOT = resolve(__dirname, '../../../..');
@@ -280,6 +282,27 @@ describe.each(['kafka', 'postgres'] as const)('messaging over %s', (kind) => {
     expect(await fixture.readTopic(db.pool, dlq)).toHaveLength(4);
     expect(await effectCounts(db.pool)).toEqual({ total: 4, distinct: 4 });
   });
+
+  it('d. a backlog of large events (20 × 1 MiB) is published in byte-bounded batches; an event over the limit is refused at enqueue', async () => {
+    const topic = { name: uniqueTopicName('test.blob.created.v1'), payload: z.object({ i: z.number().int(), blob: z.string() }), description: 'large test events' };
+    await transport.ensureTopics([topic.name]);
+    const outbox = new Outbox({ schema: SCHEMA, producer: 'test' });
+    const enqueued: EventEnvelope[] = [];
+    for (let i = 0; i < 20; i += 1) {
+      enqueued.push(await withTransaction(db.pool, (client) => outbox.enqueue(client, topic, { i, blob: String(i % 10).repeat(1024 * 1024) }, { key: 'k', correlationId: `big-${i}` })));
+    }
+    await expect(withTransaction(db.pool, (client) => outbox.enqueue(client, topic, { i: 99, blob: 'x'.repeat(MAX_EVENT_BYTES) }, { key: 'k', correlationId: 'too-big' }))).rejects.toMatchObject({
+      code: MessagingErrorCodes.eventTooLarge,
+    });
+    // Default batch size (100 rows): one publish of everything would be a 20 MiB record batch.
+    const relay = new OutboxRelay({ pool: db.pool, schema: SCHEMA, transport, pollIntervalMs: 60_000 });
+    relay.start();
+    cleanups.push(() => relay.stop());
+    await waitFor('an empty outbox', () => relay.pending(), (n) => n === 0, 60_000);
+    const read = (await fixture.readTopic(db.pool, topic.name)) as EventEnvelope[];
+    expect(read.map((e) => e.eventId)).toEqual(enqueued.map((e) => e.eventId));
+    expect(read.every((e, i) => (e.payload as { blob: string }).blob.length === 1024 * 1024 && (e.payload as { i: number }).i === i)).toBe(true);
+  }, 120_000);
 
   it('graceful stop: the relay finishes its in-flight batch, the consumer its in-flight record (committed, not redelivered)', async () => {
     const topic = itemTopic();

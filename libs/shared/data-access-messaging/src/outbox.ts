@@ -73,14 +73,30 @@ export class Outbox {
         details: { topic: topic.name, issues: checked.error.issues.map((i) => ({ path: i.path.map(String), message: i.message })) },
       });
     }
+    const json = JSON.stringify(envelope);
+    if (Buffer.byteLength(json) > MAX_EVENT_BYTES) {
+      throw new AllianceError(MessagingErrorCodes.eventTooLarge, 'too-large', `event ${topic.name} is ${Buffer.byteLength(json)} bytes; at most ${MAX_EVENT_BYTES} bytes can be published`);
+    }
     await client.query(`INSERT INTO "${this.schema}".outbox (event_id, topic, key, envelope) VALUES ($1, $2, $3, $4::jsonb)`, [
       envelope.eventId,
       envelope.topic,
       envelope.key,
-      JSON.stringify(envelope),
+      json,
     ]);
     return envelope;
   }
+}
+
+/**
+ * Largest serialized event an outbox accepts; event topics are created to
+ * take it (`max.message.bytes`), so a committed event can always be published.
+ */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+/** Bytes of events per publish: several events are one record batch, which a broker bounds too. */
+const MAX_PUBLISH_BYTES = 900 * 1024;
+
+function encodedSize(envelope: EventEnvelope): number {
+  return Buffer.byteLength(JSON.stringify(envelope));
 }
 
 export interface OutboxRelayOptions {
@@ -112,6 +128,8 @@ export class OutboxRelay {
   private readonly schema: string;
   private readonly transport: Transport;
   private readonly batchSize: number;
+  /** The last drain left rows behind to keep its publish small: drain again without waiting. */
+  private moreWaiting = false;
   private readonly pollIntervalMs: number;
   private readonly backoff: BackoffOptions;
   private readonly retainPublishedMs: number;
@@ -183,6 +201,12 @@ export class OutboxRelay {
         [this.batchSize],
       );
       if (rows.length === 0) return 0;
+      // One publish stays under what a broker takes in one record batch; the rest follow at once.
+      let bytes = 0;
+      let take = 0;
+      while (take < rows.length && (take === 0 || bytes + encodedSize(rows[take].envelope) <= MAX_PUBLISH_BYTES)) bytes += encodedSize(rows[take++].envelope);
+      this.moreWaiting = take < rows.length;
+      rows.length = take;
       const ids = rows.map((r) => r.id);
       try {
         await this.transport.publish(rows.map((r) => r.envelope));
@@ -246,7 +270,7 @@ export class OutboxRelay {
         continue;
       }
       await this.purgeIfDue();
-      if (published < this.batchSize) await this.idle();
+      if (published < this.batchSize && !this.moreWaiting) await this.idle();
     }
   }
 

@@ -7,6 +7,13 @@ export const CONFIG_KEY = 'config/chain';
 export const CONFIG_APPROVAL_DOMAIN = SignatureDomain.configUpdate;
 
 /** How many distinct members satisfy `policy` out of `memberCount`. */
+/**
+ * Upper bounds of block cutting, part of the validity of a configuration: a
+ * block's decoded event (`ledger.block.committed.v1`, payloads and state
+ * writes) must stay publishable, and a time-to-cut must come within a minute.
+ */
+export const CUTTING_LIMITS = { maxTransactions: 10_000, maxBytes: 4 * 1024 * 1024, batchTimeoutMs: 60_000 } as const;
+
 export function requiredApprovals(policy: CertificationPolicy, memberCount: number): number {
   switch (policy.type) {
     case 'all':
@@ -39,8 +46,9 @@ export function validateChainConfig(value: unknown): string[] {
   const policyOk = (p: CertificationPolicy | undefined) => !!p && ['majority', 'all', 'threshold'].includes(p.type) && (p.type !== 'threshold' || (Number.isSafeInteger(p.threshold) && p.threshold >= 1));
   if (!c.policies || !policyOk(c.policies.certification) || !policyOk(c.policies.configuration)) problems.push('policies.certification and policies.configuration must be majority, all or threshold (with threshold >= 1)');
   const cut = c.cutting;
-  if (!cut || !(cut.maxTransactions >= 1) || !(cut.maxBytes >= 1024) || !(cut.batchTimeoutMs >= 1) || ![cut.maxTransactions, cut.maxBytes, cut.batchTimeoutMs].every(Number.isSafeInteger)) {
-    problems.push('cutting needs integer maxTransactions >= 1, maxBytes >= 1024 and batchTimeoutMs >= 1');
+  const inRange = (v: number | undefined, min: number, max: number) => Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max;
+  if (!cut || !inRange(cut.maxTransactions, 1, CUTTING_LIMITS.maxTransactions) || !inRange(cut.maxBytes, 1024, CUTTING_LIMITS.maxBytes) || !inRange(cut.batchTimeoutMs, 1, CUTTING_LIMITS.batchTimeoutMs)) {
+    problems.push(`cutting needs integers 1 <= maxTransactions <= ${CUTTING_LIMITS.maxTransactions}, 1024 <= maxBytes <= ${CUTTING_LIMITS.maxBytes} and 1 <= batchTimeoutMs <= ${CUTTING_LIMITS.batchTimeoutMs}`);
   }
   if (!Number.isSafeInteger(c.timestampWindowMs) || (c.timestampWindowMs ?? 0) < 1000) problems.push('timestampWindowMs must be an integer >= 1000');
   return problems;

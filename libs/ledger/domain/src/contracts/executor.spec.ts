@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, decodeEnvelopeParts, type Envelope, formatTimestamp, generateKeyPair, keyId, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verify, type Transaction } from '@alliance/protocol';
 import { anchorContract } from './anchor';
-import { CONFIG_APPROVAL_DOMAIN, CONFIG_KEY, configUpdateContract, genesisContract } from './config';
+import { CONFIG_APPROVAL_DOMAIN, CONFIG_KEY, configUpdateContract, CUTTING_LIMITS, genesisContract, validateChainConfig } from './config';
 import { executeBlock, type BlockExecutionInput } from './executor';
 import { ContractRegistry } from './registry';
 import type { ChainConfig, JsonValue, VersionedValue } from './types';
@@ -113,5 +113,19 @@ describe('executeBlock', () => {
     const two = run([update([approve(orgs[0]), approve(orgs[1])])]);
     expect(two.transactions[0].result.code).toBe('VALID');
     expect(two.config?.cutting.maxTransactions).toBe(50);
+  });
+
+  it('bounds block cutting so a block’s event stays publishable', () => {
+    expect(validateChainConfig(config)).toEqual([]);
+    for (const cutting of [
+      { ...config.cutting, maxBytes: CUTTING_LIMITS.maxBytes + 1 },
+      { ...config.cutting, maxTransactions: CUTTING_LIMITS.maxTransactions + 1 },
+      { ...config.cutting, batchTimeoutMs: 0 },
+      { ...config.cutting, maxBytes: 1023 },
+      { ...config.cutting, maxTransactions: 1.5 },
+    ]) {
+      expect(validateChainConfig({ ...config, cutting })).toEqual([expect.stringMatching(/^cutting needs integers 1 <= maxTransactions <= 10000, 1024 <= maxBytes <= 4194304/)]);
+    }
+    expect(validateChainConfig({ ...config, cutting: { ...config.cutting, maxBytes: CUTTING_LIMITS.maxBytes } })).toEqual([]);
   });
 });
