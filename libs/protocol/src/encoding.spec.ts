@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { fromBase64, fromBase64Url, fromHex, isHex, toBase64, toBase64Url, toHex } from './encoding';
+import { fromBase64, fromBase64Url, fromHex, isHex, portableToHex, toBase64, toBase64Url, toHex } from './encoding';
 
 describe('strict encodings', () => {
   it('matches RFC 4648 §10 test vectors', () => {
@@ -27,7 +27,15 @@ describe('strict encodings', () => {
       expect(toBase64(bytes)).toBe(Buffer.from(bytes).toString('base64'));
       expect(toBase64Url(bytes)).toBe(Buffer.from(bytes).toString('base64url'));
       expect(toHex(bytes)).toBe(Buffer.from(bytes).toString('hex'));
+      // The Buffer fast path and the browser loop agree, on views into larger buffers too.
+      const view = new Uint8Array(bytes.length + 7).subarray(3, 3 + bytes.length);
+      view.set(bytes);
+      expect(toHex(view)).toBe(portableToHex(bytes));
+      expect(fromHex(toHex(view))).toEqual(bytes);
+      expect(fromHex(toHex(view)).constructor).toBe(Uint8Array);
     }
+    expect(() => fromHex('AB'.repeat(20))).toThrow(); // upper case refused on both paths
+    expect(() => fromHex('ab'.repeat(20) + 'g')).toThrow();
   });
 
   it('accepts exactly one text per byte string', () => {
