@@ -1,10 +1,8 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { canonicalBytes } from '@alliance/protocol';
 import { AllianceError } from '@alliance/shared/util-errors';
-import { type LedgerNode, LedgerQueries } from '@alliance/ledger/feature-node';
-import type { JsonValue } from '@alliance/ledger/domain';
+import { type LedgerNode, LedgerQueries, type Submission } from '@alliance/ledger/feature-node';
 
 export const LEDGER_NODE = Symbol('alliance.ledger-node');
 export const LEDGER_LIMITS = Symbol('alliance.ledger-limits');
@@ -16,13 +14,12 @@ export interface LedgerLimits {
 
 const TX_ID = /^[0-9a-f]{64}$/;
 
-function envelopeBytes(body: unknown): Uint8Array {
-  if (!body || typeof body !== 'object' || Array.isArray(body)) throw new AllianceError('LEDGER.MALFORMED_TRANSACTION', 'invalid', 'the body must be a signed transaction envelope (a JSON object)');
-  try {
-    return canonicalBytes(body as JsonValue);
-  } catch (error) {
-    throw new AllianceError('LEDGER.MALFORMED_TRANSACTION', 'invalid', `the envelope cannot be canonicalised: ${(error as Error).message}`);
+// The body as parsed JSON; the node canonicalises and checks it (LEDGER.MALFORMED_TRANSACTION otherwise).
+function submission(body: unknown, index?: number): Submission {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new AllianceError('LEDGER.MALFORMED_TRANSACTION', 'invalid', `${index === undefined ? 'the body' : `transactions[${index}]`} must be a signed transaction envelope (a JSON object)`);
   }
+  return { json: body };
 }
 
 function parseIntParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
@@ -52,7 +49,7 @@ export class TransactionsController {
   @ApiAcceptedResponse({ description: '{ transactionId, status: "pending" } or, with wait=commit, { transactionId, status, receipt }' })
   async submit(@Body() body: unknown, @Query('wait') wait: string | undefined, @Res({ passthrough: true }) res: Response): Promise<Record<string, unknown>> {
     if (wait !== undefined && wait !== 'commit') throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', 'wait must be "commit"');
-    const [transactionId] = await this.node.submit([envelopeBytes(body)]);
+    const [transactionId] = await this.node.submit([submission(body)]);
     res.setHeader('Location', `/ledger/v1/transactions/${transactionId}`);
     if (wait !== 'commit') return { transactionId, status: 'pending' };
     await this.node.waitForCertified(transactionId, this.limits.commitWaitMs);
@@ -68,7 +65,7 @@ export class TransactionsController {
     const list = (body as { transactions?: unknown } | null)?.transactions;
     if (!Array.isArray(list) || list.length === 0) throw new AllianceError('LEDGER.MALFORMED_BATCH', 'invalid', 'body must be { "transactions": [ envelope, ... ] } with at least one envelope');
     if (list.length > this.limits.batchLimit) throw new AllianceError('LEDGER.BATCH_TOO_LARGE', 'too-large', `at most ${this.limits.batchLimit} transactions per batch`);
-    const transactionIds = await this.node.submit(list.map(envelopeBytes));
+    const transactionIds = await this.node.submit(list.map((item, i) => submission(item, i)));
     return { transactionIds, status: 'pending' };
   }
 

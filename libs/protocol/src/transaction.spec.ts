@@ -11,6 +11,7 @@ import {
   decodeEnvelope,
   decodeEnvelopeParts,
   encodeEnvelope,
+  encodeEnvelopeValue,
   signTransaction,
   transactionId,
   validateTransaction,
@@ -181,6 +182,21 @@ describe('decodeEnvelopeParts', () => {
       expect(parts.transactionBytes).toEqual(canonicalBytes(envelope.transaction));
       expect(parts.transactionId).toBe(transactionId(envelope.transaction));
     }
+  });
+
+  it('encodeEnvelopeValue gives what decoding the canonical bytes gives, and refuses what they would refuse', () => {
+    const envelope = signTransaction(tx({ payload: { b: 1, a: [true, null, 'ü'] } }), { algorithm: 'ed25519', privateKey: creatorKey.privateKey });
+    // Parsed JSON with members in another order, as an HTTP body would arrive.
+    const value = JSON.parse(JSON.stringify({ transaction: { ...envelope.transaction }, signature: envelope.signature }));
+    const encoded = encodeEnvelopeValue(value);
+    expect(encoded.bytes).toEqual(encodeEnvelope(envelope));
+    expect(encoded.decoded).toEqual(decodeEnvelopeParts(encoded.bytes));
+    const extra = JSON.parse(JSON.stringify({ ...envelope, extra: 1 }));
+    expect(codeOf(() => encodeEnvelopeValue(extra))).toBe(codeOf(() => decodeEnvelope(canonicalBytes(extra))));
+    const float = JSON.parse(JSON.stringify({ ...envelope, transaction: { ...envelope.transaction, payload: { x: 1.5 } } }));
+    expect(codeOf(() => encodeEnvelopeValue(float))).toBe('PROTOCOL.NUMBER_NOT_ALLOWED');
+    const big = JSON.parse(JSON.stringify({ ...envelope, transaction: { ...envelope.transaction, payload: { x: 'y'.repeat(MAX_ENVELOPE_BYTES) } } }));
+    expect(codeOf(() => encodeEnvelopeValue(big))).toBe(codeOf(() => decodeEnvelope(canonicalBytes(big))));
   });
 
   it('refuses exactly what decodeEnvelope refuses', () => {

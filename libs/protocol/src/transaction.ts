@@ -188,11 +188,34 @@ const TRANSACTION_MEMBER = utf8(',"transaction":');
  * decoded signature), so a wrong slice throws instead of lying.
  */
 export function decodeEnvelopeParts(bytes: Uint8Array, options: DecodeOptions = {}): DecodedEnvelope {
-  const envelope = decodeEnvelope(bytes, options);
+  return partsOf(bytes, decodeEnvelope(bytes, options));
+}
+
+function partsOf(bytes: Uint8Array, envelope: Envelope): DecodedEnvelope {
   const start = SIGNATURE_PREFIX.length + utf8(canonicalize(envelope.signature)).length + TRANSACTION_MEMBER.length;
   if (!bytesEqual(bytes.subarray(start - TRANSACTION_MEMBER.length, start), TRANSACTION_MEMBER) || bytes[bytes.length - 1] !== 0x7d) {
     throw new ProtocolError(ENV, 'envelope layout is not {"signature":…,"transaction":…}');
   }
   const transactionBytes = bytes.slice(start, bytes.length - 1);
   return { envelope, transactionBytes, transactionId: toHex(sha256(transactionBytes)) };
+}
+
+/** An envelope received as parsed JSON, with its canonical bytes. */
+export interface EncodedEnvelope {
+  readonly bytes: Uint8Array;
+  readonly decoded: DecodedEnvelope;
+}
+
+/**
+ * For an API that received the envelope as parsed JSON: its canonical bytes
+ * and what `decodeEnvelopeParts(bytes)` would return, without parsing those
+ * bytes again. Equivalent because `canonicalize` accepts exactly the protocol
+ * values, whose canonical text parses back to a structurally equal value.
+ * Takes ownership of `value` (the decoded envelope is that object).
+ */
+export function encodeEnvelopeValue(value: unknown, options: DecodeOptions = {}): EncodedEnvelope {
+  const bytes = canonicalBytes(value);
+  const limit = Math.min(options.maxBytes ?? MAX_ENVELOPE_BYTES, MAX_ENVELOPE_BYTES);
+  if (bytes.length > limit) fail(ProtocolErrorCode.TOO_LARGE, `envelope exceeds ${limit} bytes`);
+  return { bytes, decoded: partsOf(bytes, checkEnvelopeFields(value)) };
 }

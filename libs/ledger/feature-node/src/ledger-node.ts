@@ -5,6 +5,7 @@ import {
   decodeEnvelope,
   decodeEnvelopeParts,
   type DecodedEnvelope,
+  encodeEnvelopeValue,
   formatCheckpoint,
   fromBase64Url,
   fromHex,
@@ -229,16 +230,16 @@ export class LedgerNode {
    * Checks a signed envelope at the door (the contract decides again in the
    * block) and appends it to the ordering log. Returns the transaction id.
    */
-  async submit(envelopeBytes: readonly Uint8Array[]): Promise<string[]> {
+  async submit(submissions: readonly Submission[]): Promise<string[]> {
     if (this.halted) throw LedgerErrors.halted(this.halted);
-    const where = (i: number) => (envelopeBytes.length > 1 ? `transactions[${i}]: ` : '');
-    const checked = envelopeBytes.map((bytes, i) => this.checkAtDoor(bytes, where(i)));
+    const where = (i: number) => (submissions.length > 1 ? `transactions[${i}]: ` : '');
+    const checked = submissions.map((submission, i) => this.checkAtDoor(submission, where(i)));
     const ids = checked.map((c) => c.decoded.transactionId);
     if (new Set(ids).size !== ids.length) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', 'the batch contains the same transaction twice');
     // Reserved before the first await, so a concurrent copy of the same transaction is refused as a duplicate.
     const now = Date.now();
     for (const id of ids) this.pending.set(id, now);
-    const leaves = checked.map((c, i) => toHex(leafHash(envelopeBytes[i])));
+    const leaves = checked.map((c) => toHex(leafHash(c.bytes)));
     try {
       const verdicts = await this.pool.verify(checked.map((c) => c.signature));
       const bad = verdicts.indexOf(false);
@@ -247,7 +248,7 @@ export class LedgerNode {
         if (!this.options.registry.find(c.decoded.envelope.transaction.type)) throw LedgerErrors.rejected('LEDGER.UNKNOWN_TRANSACTION_TYPE', `${where(i)}no contract handles type ${c.decoded.envelope.transaction.type}`);
       });
       checked.forEach((c, i) => this.admitted.set(leaves[i], { decoded: c.decoded, verifiedWith: c.verifiedWith }));
-      await this.options.log.append(envelopeBytes.map((bytes) => ({ kind: 'transaction' as const, bytes })));
+      await this.options.log.append(checked.map((c) => ({ kind: 'transaction' as const, bytes: c.bytes })));
     } catch (error) {
       for (const id of ids) this.pending.delete(id);
       for (const leaf of leaves) this.admitted.delete(leaf);
@@ -257,10 +258,16 @@ export class LedgerNode {
   }
 
   /** Every check but the signature's (which the pool does, for the whole batch at once). */
-  private checkAtDoor(bytes: Uint8Array, where: string): { readonly decoded: DecodedEnvelope; readonly signature: VerifyItem; readonly verifiedWith: string } {
+  private checkAtDoor(submission: Submission, where: string): { readonly bytes: Uint8Array; readonly decoded: DecodedEnvelope; readonly signature: VerifyItem; readonly verifiedWith: string } {
+    let bytes: Uint8Array;
     let decoded: DecodedEnvelope;
     try {
-      decoded = decodeEnvelopeParts(bytes);
+      if (submission instanceof Uint8Array) {
+        bytes = submission;
+        decoded = decodeEnvelopeParts(bytes);
+      } else {
+        ({ bytes, decoded } = encodeEnvelopeValue(submission.json));
+      }
     } catch (error) {
       throw LedgerErrors.rejected('LEDGER.MALFORMED_TRANSACTION', `${where}${(error as { code?: string }).code ?? 'PROTOCOL.INVALID'}: ${(error as Error).message}`);
     }
@@ -274,7 +281,7 @@ export class LedgerNode {
     const key = findMemberKey(config, tx.creator.organizationId, tx.creator.keyId);
     if (!key) throw LedgerErrors.rejected('LEDGER.UNKNOWN_KEY', `${where}key ${tx.creator.keyId} of organization ${tx.creator.organizationId} is not registered`);
     if (key.algorithm !== envelope.signature.algorithm || !isSignatureAlgorithm(key.algorithm)) throw LedgerErrors.rejected('LEDGER.BAD_SIGNATURE', `${where}the envelope is signed with ${envelope.signature.algorithm}, the registered key is ${key.algorithm}`);
-    return { decoded, signature: signatureItem(decoded, key.publicKey), verifiedWith: `${key.algorithm}:${key.publicKey}` };
+    return { bytes, decoded, signature: signatureItem(decoded, key.publicKey), verifiedWith: `${key.algorithm}:${key.publicKey}` };
   }
 
   // ---------------------------------------------------------------- commit
@@ -602,6 +609,9 @@ export class LedgerNode {
     this.options.logger?.(level, message, context);
   }
 }
+
+/** What the door takes: the canonical envelope bytes, or the envelope as parsed JSON (an HTTP body), canonicalised here. */
+export type Submission = Uint8Array | { readonly json: unknown };
 
 interface CutRecord {
   readonly leaf: Uint8Array;
