@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run stack -- up | down | status | logs [id] [-f]`
+// `npm run stack -- up | down | status | logs [id] [-f] | start <id> | stop <id> | restart <id> | kill <id>`
 // The distributed system on one machine without Docker: real Kafka (KRaft,
 // deploy/kafka/kafka.sh), real PostgreSQL, and every service as a background
 // process for a consortium of three members plus a regulator. `down` stops
-// exactly what `up` started (recorded in .alliance/stack/state.json).
+// exactly what `up` started (recorded in .alliance/stack/state.json); each
+// process's command and configuration are recorded there too, so one process
+// can be stopped, killed and started again exactly as `up` started it.
 'use strict';
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -31,7 +33,36 @@ function readState() {
 }
 function writeState(state) {
   fs.mkdirSync(stackDir, { recursive: true });
-  fs.writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+  // Atomic: a concurrent reader (status, bench, another command) never sees half a file.
+  const tmp = `${stateFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`);
+  fs.renameSync(tmp, stateFile);
+}
+// Read-modify-write of state.json under a lock file, so commands on different processes may run at once.
+async function updateState(change) {
+  const lock = `${stateFile}.lock`;
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      fs.writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const holder = Number(fs.readFileSync(lock, 'utf8').trim());
+      if (holder > 0 && !alive(holder)) fs.rmSync(lock, { force: true }); // left by a command that died
+      else if (Date.now() > deadline) fail(`${path.relative(root, lock)} is held by pid ${holder}`);
+      else await sleep(50);
+    }
+  }
+  try {
+    const state = readState();
+    if (!state) throw new Refusal('the stack is not up (no state.json); run `npm run stack -- up`');
+    const result = change(state);
+    writeState(state);
+    return result;
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
 }
 function alive(pid) {
   try {
@@ -104,11 +135,12 @@ async function resolveKafka(state) {
   return { brokers: `127.0.0.1:${port}`, source: wasRunning ? 'deploy/kafka (already running)' : 'deploy/kafka (started)' };
 }
 
-async function waitReady(url, timeoutMs) {
+async function waitReady(url, timeoutMs, pid) {
   const deadline = Date.now() + timeoutMs;
   let last = '';
-  // At least one probe, however short the timeout (status asks exactly once).
+  // At least one probe, however short the timeout (status asks exactly once); none once the process is gone.
   for (let first = true; first || Date.now() < deadline; first = false) {
+    if (pid !== undefined && !alive(pid)) return { ok: false, last: 'exited' };
     try {
       const res = await fetch(`${url}/health/ready`, { signal: AbortSignal.timeout(3000) });
       if (res.status === 200) return { ok: true };
@@ -124,7 +156,7 @@ async function waitReady(url, timeoutMs) {
 
 async function up() {
   const existing = readState();
-  if (existing && existing.processes.some((p) => alive(p.pid))) {
+  if (existing && existing.processes.some(running)) {
     say('already up');
     return status();
   }
@@ -157,20 +189,15 @@ async function up() {
   fs.mkdirSync(logsDir, { recursive: true });
   const ordered = [...topology.filter((p) => p.service !== 'gateway'), ...topology.filter((p) => p.service === 'gateway')];
   for (const p of ordered) {
-    const log = fs.openSync(path.join(logsDir, `${p.id}.log`), 'a');
-    const child = spawn(process.execPath, ['--enable-source-maps', path.join(root, `dist/apps/${p.service}/src/main.js`)], {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'info', ...p.env },
-      detached: true,
-      stdio: ['ignore', log, log],
-    });
-    child.unref();
-    state.processes.push({ id: p.id, service: p.service, pid: child.pid, url: `http://127.0.0.1:${p.env.PORT}`, org: p.env.ORG_ID, log: path.relative(root, path.join(logsDir, `${p.id}.log`)) });
+    const log = path.relative(root, path.join(logsDir, `${p.id}.log`));
+    const configuration = configurationOf(p.service, { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL || 'info', ...p.env });
+    const command = { command: process.execPath, args: ['--enable-source-maps', path.join(root, `dist/apps/${p.service}/src/main.js`)], cwd: root };
+    const pid = launch(p.service, command, configuration, log);
+    state.processes.push({ id: p.id, service: p.service, pid, startTime: startTimeOf(pid), url: `http://127.0.0.1:${p.env.PORT}`, org: p.env.ORG_ID, log, spawn: { ...command, ...recordable(configuration) } });
     writeState(state);
-    if (p.service === 'gateway') continue;
   }
   say(`started ${state.processes.length} processes; waiting for readiness…`);
-  const results = await Promise.all(state.processes.map(async (p) => ({ p, r: await waitReady(p.url, 120_000) })));
+  const results = await Promise.all(state.processes.map(async (p) => ({ p, r: await waitReady(p.url, 120_000, p.pid) })));
   const bad = results.filter(({ p, r }) => !r.ok || !alive(p.pid));
   printTable(state, results);
   if (bad.length > 0) {
@@ -184,7 +211,7 @@ async function up() {
 function printTable(state, results) {
   const rows = state.processes.map((p) => {
     const r = results?.find((x) => x.p.id === p.id)?.r;
-    return [p.id, p.org, String(p.pid), alive(p.pid) ? (r ? (r.ok ? 'ready' : 'not ready') : 'running') : 'stopped', p.url];
+    return [p.id, p.org, String(p.pid), running(p) ? (r ? (r.ok ? 'ready' : 'not ready') : 'running') : 'stopped', p.url];
   });
   const header = ['process', 'org', 'pid', 'state', 'url'];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -198,10 +225,11 @@ async function down() {
     return;
   }
   const procs = [...state.processes].reverse();
-  for (const p of procs) if (alive(p.pid)) process.kill(p.pid, 'SIGTERM');
+  const live = procs.filter(running);
+  for (const p of live) process.kill(p.pid, 'SIGTERM');
   const deadline = Date.now() + 20_000;
-  while (procs.some((p) => alive(p.pid)) && Date.now() < deadline) await sleep(200);
-  for (const p of procs) if (alive(p.pid)) {
+  while (live.some(isOurs) && Date.now() < deadline) await sleep(200);
+  for (const p of live) if (isOurs(p)) {
     say(`${p.id} did not stop in 20 s; killing`);
     process.kill(p.pid, 'SIGKILL');
   }
@@ -224,7 +252,7 @@ async function status() {
     process.exitCode = 3;
     return;
   }
-  const results = await Promise.all(state.processes.map(async (p) => ({ p, r: alive(p.pid) ? await waitReady(p.url, 1) : { ok: false } })));
+  const results = await Promise.all(state.processes.map(async (p) => ({ p, r: running(p) ? await waitReady(p.url, 1) : { ok: false } })));
   printTable(state, results);
   if (results.some(({ r }) => !r.ok)) process.exitCode = 1;
 }
@@ -241,7 +269,170 @@ function logs(args) {
   process.exitCode = r.status ?? 0;
 }
 
+// ------------------------------------------------------------ one process at a time
+
+/** Thrown inside a state.json update so the lock is released before the command fails. */
+class Refusal extends Error {}
+
+/**
+ * The configuration a service reads (the platform's variables and its own, by
+ * their config shapes in dist/), taken from `given`. `up` records exactly this,
+ * so `start` repeats it whatever the environment of the shell that runs `start`.
+ */
+function configurationOf(service, given) {
+  const { baseConfigShape } = require(path.join(root, 'dist/libs/shared/feature-platform/src/base-config'));
+  const own = require(path.join(root, `dist/apps/${service}/src/config`))[`${service}ConfigShape`] ?? {};
+  const env = {};
+  for (const name of new Set([...Object.keys(baseConfigShape), ...Object.keys(own)])) if (given[name] !== undefined) env[name] = given[name];
+  return env;
+}
+
+// state.json keeps no credentials: a password in a URL is dropped and named, and `start` takes it from DATABASE_URL again.
+function recordable(configuration) {
+  const env = {};
+  const credentials = [];
+  for (const [name, value] of Object.entries(configuration)) {
+    const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? new URL(value) : undefined;
+    if (url?.password) {
+      url.password = '';
+      credentials.push(name);
+      env[name] = url.toString();
+    } else env[name] = value;
+  }
+  return { env, credentials };
+}
+
+function withCredentials(id, spawnSpec) {
+  if (spawnSpec.credentials.length === 0) return spawnSpec.env;
+  const source = process.env.DATABASE_URL ? new URL(process.env.DATABASE_URL) : undefined;
+  if (!source?.password) throw new Refusal(`${id}: ${spawnSpec.credentials.join(', ')} had a password at \`up\`, which state.json does not keep; run this with the DATABASE_URL \`up\` was given`);
+  const env = { ...spawnSpec.env };
+  for (const name of spawnSpec.credentials) {
+    const url = new URL(env[name]);
+    url.password = source.password;
+    env[name] = url.toString();
+  }
+  return env;
+}
+
+/** Spawns a service in the background, logging to `log` (relative to the repository); returns its pid. */
+function launch(service, command, configuration, log) {
+  const env = { ...process.env };
+  // The recorded configuration is the whole configuration: nothing of the current shell's leaks in.
+  for (const name of Object.keys(configurationOf(service, process.env))) delete env[name];
+  Object.assign(env, configuration);
+  const fd = fs.openSync(path.join(root, log), 'a');
+  try {
+    const child = spawn(command.command, command.args, { cwd: command.cwd, env, detached: true, stdio: ['ignore', fd, fd] });
+    child.unref();
+    return child.pid;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+// Linux: a pid's start time (clock ticks since boot, /proc/<pid>/stat field 22) tells the process we
+// started from a later one that got its recycled pid (pids wrap quickly on a busy machine).
+function startTimeOf(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+const isOurs = (p) => alive(p.pid) && (p.startTime === undefined || startTimeOf(p.pid) === p.startTime);
+// A process stopped through these commands is marked as such until it is started again.
+const running = (p) => !p.stoppedAt && isOurs(p);
+
+const SIGNALS = ['TERM', 'KILL', 'INT', 'QUIT', 'HUP'];
+function parseArgs(args, command) {
+  const positional = [];
+  let signal;
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--signal') signal = args[++i];
+    else if (args[i].startsWith('--signal=')) signal = args[i].slice('--signal='.length);
+    else if (!args[i].startsWith('-')) positional.push(args[i]);
+  }
+  if (positional.length !== 1) throw new Refusal(`usage: npm run stack -- ${command} <id>${command === 'start' || command === 'restart' ? ' [--no-wait]' : ''}${command === 'start' ? '' : ' [--signal TERM|KILL|INT|QUIT|HUP]'}`);
+  if (signal !== undefined) {
+    signal = signal.toUpperCase().replace(/^SIG/, '');
+    if (!SIGNALS.includes(signal)) throw new Refusal(`--signal must be one of ${SIGNALS.join(', ')} (got "${signal}")`);
+  }
+  return { id: positional[0], signal, wait: !args.includes('--no-wait') };
+}
+
+function processOf(state, id) {
+  const p = state?.processes.find((x) => x.id === id);
+  if (!state) throw new Refusal('the stack is not up (no state.json); run `npm run stack -- up`');
+  if (!p) throw new Refusal(`no process "${id}"; known: ${state.processes.map((x) => x.id).join(', ')}`);
+  return p;
+}
+
+/** Sends `signal` and waits for the process to exit; `escalate` turns a slow exit into SIGKILL (as `down` does). */
+async function signalAndWait(id, signal, escalate) {
+  const p = processOf(readState(), id);
+  if (!running(p)) {
+    say(`${id} is not running`);
+    return;
+  }
+  process.kill(p.pid, `SIG${signal}`);
+  const deadline = Date.now() + 20_000;
+  while (isOurs(p) && Date.now() < deadline) await sleep(50);
+  if (isOurs(p)) {
+    if (!escalate) throw new Refusal(`${id} (pid ${p.pid}) is still running 20 s after SIG${signal}`);
+    say(`${id} did not stop in 20 s; killing`);
+    process.kill(p.pid, 'SIGKILL');
+    while (isOurs(p)) await sleep(50);
+  }
+  await updateState((state) => {
+    const current = processOf(state, id);
+    if (current.pid === p.pid) current.stoppedAt = new Date().toISOString();
+  });
+  say(`${id} (pid ${p.pid}) stopped by SIG${signal}`);
+}
+
+async function startOne(args) {
+  const { id, wait } = parseArgs(args, 'start');
+  await startProcess(id, wait);
+}
+
+async function startProcess(id, wait) {
+  const started = await updateState((state) => {
+    const p = processOf(state, id);
+    if (running(p)) return { ...p, already: true };
+    if (!p.spawn) throw new Refusal(`${id} was started by an older stack.js that recorded no command; run \`down\` and \`up\``);
+    p.pid = launch(p.service, p.spawn, withCredentials(id, p.spawn), p.log);
+    p.startTime = startTimeOf(p.pid);
+    p.startedAt = new Date().toISOString();
+    p.starts = (p.starts ?? 1) + 1;
+    delete p.stoppedAt;
+    return { ...p };
+  });
+  say(started.already ? `${id} is already running (pid ${started.pid})` : `${id} started (pid ${started.pid}); log: ${started.log}`);
+  if (!wait) return;
+  const r = await waitReady(started.url, 120_000, started.pid);
+  if (!r.ok || !isOurs(started)) throw new Refusal(`${id} not ready (${isOurs(started) ? r.last : 'exited'}); log: ${started.log}`);
+  say(`${id} ready at ${started.url}`);
+}
+
+async function stopOne(args) {
+  const { id, signal } = parseArgs(args, 'stop');
+  await signalAndWait(id, signal ?? 'TERM', true);
+}
+
+async function killOne(args) {
+  const { id, signal } = parseArgs(args, 'kill');
+  await signalAndWait(id, signal ?? 'TERM', false);
+}
+
+async function restartOne(args) {
+  const { id, signal, wait } = parseArgs(args, 'restart');
+  await signalAndWait(id, signal ?? 'TERM', signal === undefined);
+  await startProcess(id, wait);
+}
+
 const [command, ...rest] = process.argv.slice(2);
-const commands = { up, down, status, logs: () => logs(rest) };
-if (!commands[command]) fail('usage: npm run stack -- up | down | status | logs [id] [-f]', 2);
-Promise.resolve(commands[command]()).catch((e) => fail(e.stack || String(e)));
+const commands = { up, down, status, logs: () => logs(rest), start: () => startOne(rest), stop: () => stopOne(rest), restart: () => restartOne(rest), kill: () => killOne(rest) };
+if (!commands[command]) fail('usage: npm run stack -- up | down | status | logs [id] [-f] | start <id> [--no-wait] | stop <id> | restart <id> [--signal S] | kill <id> [--signal S]', 2);
+Promise.resolve(commands[command]()).catch((e) => fail(e instanceof Refusal ? e.message : e.stack || String(e)));
