@@ -100,6 +100,25 @@ describe('AllianceClient', () => {
     expect(timeout).toMatchObject({ code: SdkErrorCode.TIMEOUT, status: 0 });
   });
 
+  it('sends a GET again after a connection reset, never a POST', async () => {
+    let resets = 0;
+    handler = (req, res) => {
+      if (resets < 2) {
+        resets++;
+        req.socket.destroy(); // the server drops the connection without answering
+        return;
+      }
+      json(res, 200, { transactionId: TX, status: 'pending' });
+    };
+    const client = new AllianceClient(base);
+    expect(await client.transaction(TX)).toMatchObject({ transactionId: TX });
+    expect(requests.filter((r) => r.method === 'GET')).toHaveLength(3);
+    resets = 0;
+    requests.length = 0;
+    expect(await apiError(client.submit(envelope))).toMatchObject({ code: SdkErrorCode.NETWORK_ERROR });
+    expect(requests.filter((r) => r.method === 'POST')).toHaveLength(1);
+  });
+
   it('submits with ?wait=commit, batches, and accepts a base URL ending in /ledger/v1', async () => {
     handler = (req, res, body) => {
       if (req.url === '/ledger/v1/transactions/batch') return json(res, 202, { transactionIds: JSON.parse(body).transactions.map(() => TX), status: 'pending' });

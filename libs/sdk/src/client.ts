@@ -310,11 +310,24 @@ export class AllianceClient {
 
   // ---------------------------------------------------------------- transport
 
-  private async request<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    options: { readonly body?: unknown; readonly timeoutMs?: number; readonly accept?: string; readonly text?: boolean } = {},
-  ): Promise<T> {
+  /**
+   * A GET that failed in transport (a connection reset, e.g. a keep-alive
+   * socket the server closed just as the request went out) is sent again, up
+   * to twice: reads are idempotent. A POST is never repeated here — the caller
+   * decides (a resubmitted envelope is refused as a duplicate, never applied twice).
+   */
+  private async request<T>(method: 'GET' | 'POST', path: string, options: RequestOptions = {}): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.requestOnce<T>(method, path, options);
+      } catch (error) {
+        if (method !== 'GET' || attempt >= GET_ATTEMPTS || !(error instanceof AllianceApiError) || error.code !== SdkErrorCode.NETWORK_ERROR) throw error;
+        await new Promise((r) => setTimeout(r, 100 * attempt));
+      }
+    }
+  }
+
+  private async requestOnce<T>(method: 'GET' | 'POST', path: string, options: RequestOptions): Promise<T> {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json, application/problem+json', ...this.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
@@ -347,6 +360,15 @@ export class AllianceClient {
     }
   }
 }
+
+interface RequestOptions {
+  readonly body?: unknown;
+  readonly timeoutMs?: number;
+  readonly accept?: string;
+  readonly text?: boolean;
+}
+
+const GET_ATTEMPTS = 3;
 
 function describe(error: unknown): string {
   if (error instanceof Error) {

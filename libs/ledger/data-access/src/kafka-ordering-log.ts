@@ -60,7 +60,11 @@ export interface KafkaOrderingLogOptions {
   readonly replicationFactor?: number;
   /** `min.insync.replicas` of a created topic, and the least an existing one may have (default 1; 2 with 3 replicas). */
   readonly minInsyncReplicas?: number;
-  /** Consumer group session timeout (default 30 s; the broker's minimum is 6 s). */
+  /**
+   * Consumer group session timeout (default 10 s; the broker's minimum is 6 s). A node restarted
+   * after `kill -9` joins only once the broker dropped its old member, so this is its restart time.
+   * Slow commits cannot cost the membership: the reader heartbeats while it waits.
+   */
   readonly sessionTimeoutMs?: number;
   readonly connectionTimeoutMs?: number;
   readonly requestTimeoutMs?: number;
@@ -160,7 +164,7 @@ export class KafkaOrderingLog implements OrderingLog {
     this.log = options.logger ?? silentOrderingLogger;
     this.replicationFactor = options.replicationFactor ?? 1;
     this.minInsyncReplicas = options.minInsyncReplicas ?? 1;
-    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 30_000;
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 10_000;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 2_000;
     this.maxRequestBytes = options.maxRequestBytes ?? 900_000;
     this.maxBatchRecords = options.maxBatchRecords ?? 1_000;
