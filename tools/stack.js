@@ -10,7 +10,7 @@
 const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
-const net = require('node:net');
+const { tcpAnswers } = require('./lib/net');
 
 const root = path.resolve(__dirname, '..');
 const dataDir = path.resolve(root, process.env.ALLIANCE_DATA_DIR || '.alliance');
@@ -71,18 +71,6 @@ function alive(pid) {
   } catch (e) {
     return e.code === 'EPERM';
   }
-}
-function tcpAnswers(host, port, timeoutMs = 1000) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(timeoutMs, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 function portOf(value, name, fallback) {
   if (value === undefined || value === '') return fallback;

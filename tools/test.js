@@ -8,7 +8,7 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const net = require('node:net');
+const { tcpAnswers } = require('./lib/net');
 
 const root = path.resolve(__dirname, '..');
 const resultsDir = path.join(root, 'test-results');
@@ -50,19 +50,6 @@ function vitest(project, extraEnv) {
     totals.failed += 1; // the runner crashed before reporting
   }
   return ok;
-}
-
-function tcpAnswers(host, port) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(1000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 async function withInfrastructure(fn) {

@@ -16,6 +16,8 @@ export const ledgerConfigShape = {
   ORDERING_DATABASE_URL: field.optionalString(),
   /** Longest `?wait=commit` wait before answering 503 LEDGER.COMMIT_TIMEOUT. */
   LEDGER_COMMIT_WAIT_MS: field.positiveInt(30_000),
+  /** Signature verification threads (0: on the event loop); default: cores − 1, at least 1, at most 4. Shared by the nodes of one process. */
+  LEDGER_VERIFY_THREADS: field.optionalNonNegativeInt(),
   /** Most transactions in one batch submission. */
   LEDGER_BATCH_LIMIT: field.positiveInt(1_000),
   /** Most certified blocks a `ledgerBlockCertified(from:)` subscription replays before live ones. */

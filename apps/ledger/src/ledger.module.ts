@@ -4,7 +4,7 @@ import { Topics } from '@alliance/contracts';
 import { canonicalBytes, fromHex, nodeVerify } from '@alliance/protocol';
 import { anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
 import { KafkaOrderingLog, PostgresOrderingLog } from '@alliance/ledger/data-access';
-import { LedgerNode } from '@alliance/ledger/feature-node';
+import { LedgerNode, VerifierPool } from '@alliance/ledger/feature-node';
 import { createPool } from '@alliance/shared/data-access-postgres';
 import { type Outbox } from '@alliance/shared/data-access-messaging';
 import { kafkaBrokersOf, OUTBOX, type ServiceConfig, type ServiceRuntime } from '@alliance/shared/feature-platform';
@@ -54,7 +54,7 @@ export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: 
           logger: orderingLogger,
         });
   const nodeId = config.LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
-  return new LedgerNode({
+  const node: LedgerNode = new LedgerNode({
     chainId: config.CHAIN_ID,
     organizationId: config.ORG_ID,
     role: config.LEDGER_ROLE,
@@ -65,7 +65,13 @@ export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: 
     orderingSource: config.MESSAGING === 'kafka' ? `kafka:${orderingTopicOf(config.CHAIN_ID)}/0` : 'solo',
     registry: ledgerRegistry(),
     verifier: nodeVerify,
+    verifierPool: VerifierPool.shared({ threads: config.LEDGER_VERIFY_THREADS, logger: (level, message) => logger[level](message) }),
     logger: (level, message, context) => logger[level](context ?? {}, message),
+    onForkDetected: outbox
+      ? async (client, fork) => {
+          await outbox.enqueue(client, Topics.ledgerForkDetected, { chainId: config.CHAIN_ID, nodeId, ...fork }, { key: config.CHAIN_ID, correlationId: `fork-${fork.blockNumber}`, causationId: null, producer: 'ledger' });
+        }
+      : undefined,
     onCommitted: outbox
       ? async (client, committed) => {
           await outbox.enqueue(
@@ -95,6 +101,9 @@ export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: 
         }
       : undefined,
   });
+  // A halted node (fork) is not ready: its copy of the chain disagrees with a member's.
+  runtime.readinessChecks.push({ name: 'ledger', check: async () => (node.haltReason ? { ok: false, detail: `halted: ${node.haltReason}` } : { ok: true }) });
+  return node;
 }
 
 @Injectable()

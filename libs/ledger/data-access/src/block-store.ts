@@ -199,6 +199,12 @@ export class BlockStore {
     return rows.map(mapTx);
   }
 
+  /** A block's transactions without their bytes (block listings: ids and codes only). */
+  async blockTransactionCodes(blockNumber: number): Promise<Array<{ leafIndex: number; transactionId: string; code: string }>> {
+    const { rows } = await this.pool.query<{ leaf_index: string; transaction_id: string; code: string }>('SELECT leaf_index, transaction_id, code FROM transactions WHERE block_number = $1 ORDER BY position', [blockNumber]);
+    return rows.map((r) => ({ leafIndex: num(r.leaf_index), transactionId: r.transaction_id, code: r.code }));
+  }
+
   /** Every copy of a transaction id, in log order (a duplicate is recorded, never applied). */
   async transactionsById(transactionId: string): Promise<StoredTransaction[]> {
     const { rows } = await this.pool.query<TxRow>(`${TX_SELECT} WHERE transaction_id = $1 ORDER BY leaf_index`, [transactionId]);

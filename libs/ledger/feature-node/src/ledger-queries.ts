@@ -71,14 +71,14 @@ export class LedgerQueries {
   }
 
   private async view(block: StoredBlockRow): Promise<BlockView> {
-    const [signatures, transactions] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactions(block.blockNumber)]);
+    const [signatures, transactions] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactionCodes(block.blockNumber)]);
     return {
       blockNumber: block.blockNumber,
       headerHash: toHex(block.headerHash),
       header: JSON.parse(decoder.decode(block.header)) as BlockHeader,
       certified: signatures.length >= this.required(),
       signatures: signatures.map(signatureView),
-      transactions: transactions.map((t) => ({ transactionId: t.transactionId, leafIndex: t.leafIndex, code: t.code })),
+      transactions,
       stored: {
         header: toBase64(block.header),
         previousHash: toHex(block.previousHash),

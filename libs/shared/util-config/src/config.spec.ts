@@ -32,6 +32,15 @@ describe('loadConfig', () => {
     expect(message).toContain('MESSAGING must be one of kafka, postgres (got "rabbit")');
   });
 
+  it('optionalNonNegativeInt: unset is undefined, 0 and up parse, anything else is refused', () => {
+    const threads = { THREADS: field.optionalNonNegativeInt() };
+    expect(loadConfig('s', threads, {})).toEqual({ THREADS: undefined });
+    expect(loadConfig('s', threads, { THREADS: '' })).toEqual({ THREADS: undefined });
+    expect(loadConfig('s', threads, { THREADS: '0' })).toEqual({ THREADS: 0 });
+    expect(loadConfig('s', threads, { THREADS: '3' })).toEqual({ THREADS: 3 });
+    for (const bad of ['-1', '1.5', 'many']) expect(() => loadConfig('s', threads, { THREADS: bad })).toThrow(/THREADS must be an integer >= 0/);
+  });
+
   it('reports missing required values and hides secrets', () => {
     expect(() => loadConfig('s', { DB_PASSWORD: field.port() }, { DB_PASSWORD: 'hunter2' })).toThrow(/DB_PASSWORD .*\(value hidden\)/);
     expect(() => loadConfig('s', shape, {})).toThrow(/DATABASE_URL is required .*\(not set\)/);

@@ -45,6 +45,9 @@ export const field = {
   },
   positiveInt: (fallback: number) =>
     z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer').default(fallback)),
+  /** An integer >= 0, or undefined when unset (the consumer picks a default that depends on the machine). */
+  optionalNonNegativeInt: () =>
+    z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be an integer >= 0' }).int('must be an integer >= 0').min(0, 'must be an integer >= 0').optional()),
   identifier: (fallback?: string) => {
     const s = z.string({ error: 'is required (lower-case letters, digits and dashes)' }).regex(/^[a-z][a-z0-9-]{0,62}$/, 'must be lower-case letters, digits and dashes, starting with a letter');
     return fallback === undefined ? s : z.preprocess(emptyToUndefined, s.default(fallback));
