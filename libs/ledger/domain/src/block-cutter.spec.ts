@@ -119,6 +119,25 @@ describe('BlockCutter rules', () => {
     expect(cutter.lastFedOffset).toBe(2);
   });
 
+  it('leaves records the chain does not accept out of every block: they neither count nor cut, and are consumed', () => {
+    const garbage = 0xee;
+    const cutter = new BlockCutter({ ...config(2, 10), acceptsTransaction: (bytes) => bytes[0] !== garbage });
+    const s = new RecordStream();
+    const a = s.add('transaction', tx(5));
+    s.add('transaction', tx(50, garbage)); // larger than maxBytes, and a would-be config marker below: neither matters
+    s.add('transaction', new Uint8Array([garbage, 0xc0]));
+    const b = s.add('transaction', tx(5));
+    s.add('transaction', tx(1, garbage));
+    const blocks = feedAll(cutter, s.records);
+    expect(blocks).toEqual([{ blockNumber: 1, records: [a, b], firstOffset: 0, lastOffset: 3, cutOffset: 3, timestamp: b.timestamp, reason: 'max-transactions' }]);
+    expect(cutter.lastFedOffset).toBe(4);
+    expect(cutter.pendingSince()).toBeNull();
+    // A restart after block 1 re-reads offset 4 and skips it again.
+    const restarted = new BlockCutter({ ...config(2, 10), acceptsTransaction: (bytes) => bytes[0] !== garbage }, cutterStateAfter(blocks[0]));
+    expect(feedAll(restarted, s.records.slice(4))).toEqual([]);
+    expect(restarted.pendingSince()).toBeNull();
+  });
+
   it('refuses records out of order, twice, before the restored offset, or malformed, without changing state', () => {
     const cutter = new BlockCutter(config(5, 100), { nextBlockNumber: 3, lastOffset: 9 });
     const ok: OrderedRecord = { offset: 10, timestamp: '2026-11-26T08:00:00.000Z', kind: 'transaction', bytes: tx(1) };

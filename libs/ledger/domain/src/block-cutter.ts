@@ -7,6 +7,9 @@ import { isLogTimestamp, isOffset, isOrderedRecordKind, type OrderedRecord } fro
  * anything but the records and the configuration.
  *
  * Rules, in the order they are checked for a transaction:
+ * 0. A record the chain does not accept (`acceptsTransaction` false: not a
+ *    well-formed envelope of this chain) goes in no block; it is consumed like a
+ *    header signature, so blocks carry only envelopes a verifier can decode.
  * 1. A configuration transaction cuts the pending batch (if any), then forms a block alone.
  * 2. A transaction larger than `maxBytes` cuts the pending batch (if any), then forms a block alone.
  * 3. A transaction that would push the pending batch over `maxBytes` cuts it first and starts the next.
@@ -23,6 +26,8 @@ export interface BlockCutterConfig {
   readonly maxBytes: number;
   /** Must be deterministic and total: the same answer on every node, for any bytes. */
   isConfigTransaction(bytes: Uint8Array): boolean;
+  /** Whether a transaction record may go in a block at all (default: every one); deterministic and total too. Asked first. */
+  acceptsTransaction?(bytes: Uint8Array): boolean;
 }
 
 /** What a node persists with each committed block to resume cutting after a restart. */
@@ -76,6 +81,7 @@ export class BlockCutter {
   private readonly maxTransactions: number;
   private readonly maxBytes: number;
   private readonly isConfigTransaction: (bytes: Uint8Array) => boolean;
+  private readonly acceptsTransaction: (bytes: Uint8Array) => boolean;
   private pending: OrderedRecord[] = [];
   private pendingBytes = 0;
   private next: number;
@@ -90,6 +96,8 @@ export class BlockCutter {
     this.maxTransactions = config.maxTransactions;
     this.maxBytes = config.maxBytes;
     this.isConfigTransaction = config.isConfigTransaction;
+    if (config.acceptsTransaction !== undefined && typeof config.acceptsTransaction !== 'function') throw new TypeError('acceptsTransaction must be a function');
+    this.acceptsTransaction = config.acceptsTransaction ?? (() => true);
     this.next = restoredState.nextBlockNumber;
     this.lastFed = restoredState.lastOffset;
   }
@@ -136,7 +144,11 @@ export class BlockCutter {
   }
 
   private feedTransaction(record: OrderedRecord): CutBlock[] {
-    // Asked before any state changes: if it throws, the cutter is still consistent.
+    // Asked before any state changes: if they throw, the cutter is still consistent.
+    if (this.acceptsTransaction(record.bytes) !== true) {
+      this.lastFed = record.offset;
+      return [];
+    }
     const isConfig = this.isConfigTransaction(record.bytes) === true;
     this.lastFed = record.offset;
     const size = record.bytes.length;

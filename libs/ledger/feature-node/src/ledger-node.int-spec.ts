@@ -1,7 +1,7 @@
 // A ledger node on real PostgreSQL (solo ordering log): the fork halt.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, utf8, type Envelope } from '@alliance/protocol';
+import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, type Envelope } from '@alliance/protocol';
 import { anchorContract, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
@@ -108,29 +108,52 @@ describe('LedgerNode on PostgreSQL', () => {
     await database?.drop();
   });
 
+  it('keeps records that are not envelopes of this chain, written straight onto the log, out of every block', async () => {
+    const node = await startNode();
+    const foreign = signTransaction(
+      { ...signed('ledger.anchor', { hash: toHex(sha256(utf8('other chain'))) }, 'x1').transaction, chainId: 'another-chain' },
+      { algorithm: 'ed25519', privateKey: orgs[0].key.privateKey },
+    );
+    const valid = signed('ledger.anchor', { hash: toHex(sha256(utf8('after the garbage'))) }, 'g1');
+    await log.append([
+      { kind: 'transaction', bytes: utf8('not an envelope') },
+      { kind: 'transaction', bytes: utf8(' {"signature":{}}') },
+      { kind: 'transaction', bytes: canonicalBytes(foreign as unknown as JsonValue) },
+      { kind: 'transaction', bytes: canonicalBytes(valid as unknown as JsonValue) },
+    ]);
+    const id = transactionId(valid.transaction);
+    await until('the valid transaction', async () => ((await pool.query('SELECT 1 FROM transactions WHERE transaction_id = $1', [id])).rowCount ?? 0) > 0);
+    const { rows } = await pool.query<{ leaf_index: string; transaction_id: string; code: string }>('SELECT leaf_index, transaction_id, code FROM transactions ORDER BY leaf_index');
+    // Genesis, then the valid transaction: nothing else took a leaf.
+    expect(rows.map((r) => [r.leaf_index, r.code])).toEqual([['0', 'VALID'], ['1', 'VALID']]);
+    expect(rows[1].transaction_id).toBe(id);
+    await node.stop();
+  });
+
   it('commits a submitted transaction once, ignores an unverifiable or matching signature, and halts durably on a member’s signature over another header', async () => {
     const node = await startNode();
     const alerts: unknown[] = [];
     node.events.on('alert', (a: unknown) => alerts.push(a));
     const [id] = await node.submit([canonicalBytes(signed('ledger.anchor', { hash: toHex(sha256(utf8('fork test'))) }, 'n1') as unknown as JsonValue)]);
-    await until('block 1', () => node.headBlock >= 1);
+    await until('its block', async () => ((await pool.query('SELECT 1 FROM transactions WHERE transaction_id = $1', [id])).rowCount ?? 0) > 0);
     const { rows } = await pool.query<{ block_number: string; code: string }>('SELECT block_number, code FROM transactions WHERE transaction_id = $1', [id]);
-    expect(rows).toEqual([{ block_number: '1', code: 'VALID' }]);
-    const committed = (await node.blockStore.block(1))!.headerHash;
+    expect(rows).toEqual([{ block_number: expect.any(String), code: 'VALID' }]);
+    const blockNumber = Number(rows[0].block_number);
+    const committed = (await node.blockStore.block(blockNumber))!.headerHash;
 
     // A record anyone could inject onto the log: another hash, but not signed by org2's node key. Ignored.
     const other = sha256(utf8('another header'));
-    await log.append([{ kind: 'header-signature', bytes: forgedSignature(1, other, generateKeyPair('ed25519').privateKey) }]);
-    // org2 agreeing with us: certifies block 1 (2 of 2 members).
-    await log.append([{ kind: 'header-signature', bytes: forgedSignature(1, committed) }]);
-    await until('certification of block 1', () => node.certifiedBlock >= 1);
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(blockNumber, other, generateKeyPair('ed25519').privateKey) }]);
+    // org2 agreeing with us: certifies the block (2 of 2 members).
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(blockNumber, committed) }]);
+    await until('certification of its block', () => node.certifiedBlock >= blockNumber);
     expect(node.haltReason).toBeUndefined();
 
-    // org2's valid signature over a different header for block 1: a fork.
-    await log.append([{ kind: 'header-signature', bytes: forgedSignature(1, other) }]);
+    // org2's valid signature over a different header for that block: a fork.
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(blockNumber, other) }]);
     await until('the halt', () => node.haltReason);
-    expect(node.haltReason).toMatch(/^fork at block 1: org2 signed header [0-9a-f]{64}, this node committed [0-9a-f]{64}$/);
-    expect(alerts).toEqual([expect.objectContaining({ code: 'LEDGER.FORK_DETECTED', blockNumber: 1, signerOrganizationId: 'org2', signedHeaderHash: toHex(other), committedHeaderHash: toHex(committed) })]);
+    expect(node.haltReason).toMatch(/^fork at block \d+: org2 signed header [0-9a-f]{64}, this node committed [0-9a-f]{64}$/);
+    expect(alerts).toEqual([expect.objectContaining({ code: 'LEDGER.FORK_DETECTED', blockNumber, signerOrganizationId: 'org2', signedHeaderHash: toHex(other), committedHeaderHash: toHex(committed) })]);
     await until('the durable halt', async () => (await pool.query('SELECT 1 FROM fork_alerts')).rowCount === 1);
     const position = await pool.query<{ halted: boolean; halt_reason: string }>('SELECT halted, halt_reason FROM node_position');
     expect(position.rows[0]).toEqual({ halted: true, halt_reason: node.haltReason });

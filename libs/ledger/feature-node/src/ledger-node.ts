@@ -202,7 +202,8 @@ export class LedgerNode {
       cutter: {
         maxTransactions: config.cutting.maxTransactions,
         maxBytes: config.cutting.maxBytes,
-        isConfigTransaction: (bytes) => this.isConfigTransaction(bytes),
+        acceptsTransaction: (bytes) => this.prepareRecord(bytes) !== undefined,
+        isConfigTransaction: (bytes) => this.options.registry.isConfiguration((this.prepareRecord(bytes) as PreparedRecord).decoded.envelope.transaction.type),
       },
       state: lastOffset < 0 ? { ...INITIAL_CUTTER_STATE, nextBlockNumber: this.headBlock + 1 } : cutterStateAfter({ blockNumber: this.headBlock, lastOffset }),
       batchTimeoutMs: config.cutting.batchTimeoutMs,
@@ -291,7 +292,18 @@ export class LedgerNode {
    * the record (or takes what the door already decoded and verified) and
    * keeps it with its leaf hash for the block that will carry it.
    */
-  private isConfigTransaction(bytes: Uint8Array): boolean {
+  /**
+   * Asked by the cutter once per transaction record, in log order: decodes
+   * the record (or takes what the door already decoded and verified) and
+   * keeps it with its leaf hash for the block that will carry it. Undefined
+   * when the record is not a well-formed envelope of this chain: anyone who
+   * can write to the log can write such bytes, and they go in no block
+   * (deterministic: the bytes alone decide), so every block holds only
+   * envelopes a verifier can decode (docs/protocol.md §7.5).
+   */
+  private prepareRecord(bytes: Uint8Array): PreparedRecord | undefined {
+    const known = this.cutRecords.get(bytes);
+    if (known) return known.prepared;
     const leaf = leafHash(bytes);
     let prepared = this.admitted.get(toHex(leaf));
     let verification: Promise<string | undefined> | undefined;
@@ -299,8 +311,9 @@ export class LedgerNode {
       try {
         prepared = { decoded: decodeEnvelopeParts(bytes) };
       } catch {
-        prepared = undefined; // the executor records it as malformed
+        prepared = undefined;
       }
+      if (prepared && prepared.decoded.envelope.transaction.chainId !== this.options.chainId) prepared = undefined;
       // Not seen at this door (another member's submission, or written straight to the log):
       // verify now on another core, against the key in force, while earlier blocks commit.
       const tx = prepared?.decoded.envelope.transaction;
@@ -314,7 +327,7 @@ export class LedgerNode {
       }
     }
     this.cutRecords.set(bytes, { leaf, prepared, verification });
-    return prepared !== undefined && this.options.registry.isConfiguration(prepared.decoded.envelope.transaction.type);
+    return prepared;
   }
 
   private async commitGenesis(): Promise<void> {
