@@ -1,9 +1,11 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import vectors from '../test-vectors/merkle.json';
 import { fromHex, toHex } from './encoding';
 import {
   EMPTY_TREE_ROOT,
   MerkleAccumulator,
+  MerkleTree,
   consistencyProof,
   inclusionProof,
   leafHash,
@@ -352,5 +354,33 @@ describe('MerkleAccumulator', () => {
     expect(() => new MerkleAccumulator({ size: 5, peaks: [LEAVES[0]] })).toThrow();
     expect(() => new MerkleAccumulator({ size: -1, peaks: [] })).toThrow();
     expect(() => acc.append(new Uint8Array(31))).toThrow();
+  });
+});
+
+describe('MerkleTree (cached subtree roots)', () => {
+  const leaves = Array.from({ length: 300 }, (_, i) => leafHash(new Uint8Array([i & 255, i >> 8])));
+  const tree = new MerkleTree();
+  for (const l of leaves) tree.append(l);
+
+  it('gives exactly the roots and proofs of the array functions, for every size, index and pair of sizes it is asked', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 300 }), fc.nat(), fc.nat(), (treeSize, a, b) => {
+        const prefix = leaves.slice(0, treeSize);
+        expect(toHex(tree.root(treeSize))).toBe(toHex(merkleRoot(prefix)));
+        const index = a % treeSize;
+        expect(tree.inclusionProof(index, treeSize).map(toHex)).toEqual(inclusionProof(prefix, index).map(toHex));
+        const fromSize = b % (treeSize + 1);
+        expect(tree.consistencyProof(fromSize, treeSize).map(toHex)).toEqual(consistencyProof(prefix, fromSize).map(toHex));
+      }),
+      { numRuns: 400 },
+    );
+    expect(toHex(new MerkleTree().root())).toBe(toHex(EMPTY_TREE_ROOT));
+  });
+
+  it('refuses sizes and indices outside the tree', () => {
+    expect(() => tree.root(301)).toThrow(RangeError);
+    expect(() => tree.inclusionProof(300, 300)).toThrow(RangeError);
+    expect(() => tree.consistencyProof(5, 4)).toThrow(RangeError);
+    expect(() => tree.append(new Uint8Array(31))).toThrow(TypeError);
   });
 });

@@ -64,10 +64,11 @@ export function merkleRoot(leafHashes: readonly Uint8Array[]): Uint8Array {
   return subtreeRoot(leafHashes, 0, leafHashes.length).slice();
 }
 
-/** PATH(m, D[n]) (RFC 9162 §2.1.3.1), leaf-side first. */
-export function inclusionProof(leafHashes: readonly Uint8Array[], leafIndex: number): Uint8Array[] {
-  assertLeafHashes(leafHashes);
-  if (!isSize(leafIndex) || leafIndex >= leafHashes.length) throw new RangeError('leafIndex must be an integer in [0, treeSize)');
+/** MTH(D[start:end]) for a tree whose leaves the caller holds one way or another. */
+type SubtreeRoot = (start: number, end: number) => Uint8Array;
+
+// PATH(m, D[0:n]) (RFC 9162 §2.1.3.1), leaf-side first.
+function pathOf(leafIndex: number, treeSize: number, mth: SubtreeRoot): Uint8Array[] {
   const path: Uint8Array[] = [];
   const walk = (m: number, start: number, end: number): void => {
     const n = end - start;
@@ -75,14 +76,45 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], leafIndex: num
     const k = splitPoint(n);
     if (m < k) {
       walk(m, start, start + k);
-      path.push(subtreeRoot(leafHashes, start + k, end));
+      path.push(mth(start + k, end));
     } else {
       walk(m - k, start + k, end);
-      path.push(subtreeRoot(leafHashes, start, start + k));
+      path.push(mth(start, start + k));
     }
   };
-  walk(leafIndex, 0, leafHashes.length);
+  walk(leafIndex, 0, treeSize);
   return path;
+}
+
+// PROOF(m, D[0:n]) (RFC 9162 §2.1.4.1); empty for m = 0 and m = n.
+function proofOf(fromSize: number, treeSize: number, mth: SubtreeRoot): Uint8Array[] {
+  if (fromSize === 0 || fromSize === treeSize) return [];
+  const proof: Uint8Array[] = [];
+  // SUBPROOF(m, D[start:end], b)
+  const sub = (m: number, start: number, end: number, b: boolean): void => {
+    const n = end - start;
+    if (m === n) {
+      if (!b) proof.push(mth(start, end));
+      return;
+    }
+    const k = splitPoint(n);
+    if (m <= k) {
+      sub(m, start, start + k, b);
+      proof.push(mth(start + k, end));
+    } else {
+      sub(m - k, start + k, end, false);
+      proof.push(mth(start, start + k));
+    }
+  };
+  sub(fromSize, 0, treeSize, true);
+  return proof;
+}
+
+/** PATH(m, D[n]) (RFC 9162 §2.1.3.1), leaf-side first. */
+export function inclusionProof(leafHashes: readonly Uint8Array[], leafIndex: number): Uint8Array[] {
+  assertLeafHashes(leafHashes);
+  if (!isSize(leafIndex) || leafIndex >= leafHashes.length) throw new RangeError('leafIndex must be an integer in [0, treeSize)');
+  return pathOf(leafIndex, leafHashes.length, (a, b) => subtreeRoot(leafHashes, a, b));
 }
 
 /**
@@ -92,26 +124,75 @@ export function inclusionProof(leafHashes: readonly Uint8Array[], leafIndex: num
 export function consistencyProof(leafHashes: readonly Uint8Array[], fromSize: number): Uint8Array[] {
   assertLeafHashes(leafHashes);
   if (!isSize(fromSize) || fromSize > leafHashes.length) throw new RangeError('fromSize must be an integer in [0, treeSize]');
-  if (fromSize === 0 || fromSize === leafHashes.length) return [];
-  const proof: Uint8Array[] = [];
-  // SUBPROOF(m, D[start:end], b)
-  const sub = (m: number, start: number, end: number, b: boolean): void => {
+  return proofOf(fromSize, leafHashes.length, (a, b) => subtreeRoot(leafHashes, a, b));
+}
+
+/**
+ * An append-only tree that keeps the root of every complete, aligned subtree
+ * (level h holds the roots of leaves [i·2^h, (i+1)·2^h)), so a root, an
+ * inclusion proof or a consistency proof for any tree size costs O(log² n)
+ * hashes instead of O(n): RFC 9162's recursion splits at the largest power of
+ * two below n, so every left part it asks for is such a subtree. Same
+ * results as `merkleRoot`, `inclusionProof` and `consistencyProof` over the
+ * first `treeSize` leaves (merkle.spec.ts compares them); about two hashes of
+ * memory per leaf.
+ */
+export class MerkleTree {
+  private readonly levels: Uint8Array[][] = [[]];
+
+  get size(): number {
+    return this.levels[0].length;
+  }
+
+  append(leafHash: Uint8Array): void {
+    if (!isHash(leafHash)) throw new TypeError('leaf hash must be 32 bytes');
+    this.levels[0].push(leafHash);
+    // Each completed pair closes a subtree one level up.
+    for (let h = 0, i = this.levels[0].length - 1; isOdd(i); h++, i = half(i)) {
+      (this.levels[h + 1] ??= []).push(nodeHash(this.levels[h][i - 1], this.levels[h][i]));
+    }
+  }
+
+  /** Leaf i's hash. */
+  leaf(index: number): Uint8Array {
+    if (!isSize(index) || index >= this.size) throw new RangeError('index must be an integer in [0, size)');
+    return this.levels[0][index];
+  }
+
+  /** MTH(D[0:treeSize]). */
+  root(treeSize = this.size): Uint8Array {
+    this.assertSize(treeSize, 'treeSize');
+    return this.mth(0, treeSize).slice();
+  }
+
+  inclusionProof(leafIndex: number, treeSize = this.size): Uint8Array[] {
+    this.assertSize(treeSize, 'treeSize');
+    if (!isSize(leafIndex) || leafIndex >= treeSize) throw new RangeError('leafIndex must be an integer in [0, treeSize)');
+    return pathOf(leafIndex, treeSize, (a, b) => this.mth(a, b));
+  }
+
+  consistencyProof(fromSize: number, toSize = this.size): Uint8Array[] {
+    this.assertSize(toSize, 'toSize');
+    if (!isSize(fromSize) || fromSize > toSize) throw new RangeError('fromSize must be an integer in [0, toSize]');
+    return proofOf(fromSize, toSize, (a, b) => this.mth(a, b));
+  }
+
+  private mth = (start: number, end: number): Uint8Array => {
     const n = end - start;
-    if (m === n) {
-      if (!b) proof.push(subtreeRoot(leafHashes, start, end));
-      return;
+    if (n === 0) return EMPTY_TREE_ROOT;
+    // A complete aligned subtree: stored.
+    if ((n & (n - 1)) === 0 && n <= 2 ** 30 && start % n === 0) {
+      const h = Math.log2(n);
+      const stored = this.levels[h]?.[start / n];
+      if (stored) return stored;
     }
     const k = splitPoint(n);
-    if (m <= k) {
-      sub(m, start, start + k, b);
-      proof.push(subtreeRoot(leafHashes, start + k, end));
-    } else {
-      sub(m - k, start + k, end, false);
-      proof.push(subtreeRoot(leafHashes, start, start + k));
-    }
+    return nodeHash(this.mth(start, start + k), this.mth(start + k, end));
   };
-  sub(fromSize, 0, leafHashes.length, true);
-  return proof;
+
+  private assertSize(size: number, name: string): void {
+    if (!isSize(size) || size > this.size) throw new RangeError(`${name} must be an integer in [0, ${this.size}]`);
+  }
 }
 
 export interface InclusionProofInput {

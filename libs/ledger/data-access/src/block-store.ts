@@ -199,6 +199,19 @@ export class BlockStore {
     return rows.map(mapTx);
   }
 
+  /**
+   * Every committed configuration, in order: the results (canonical bytes)
+   * of the valid transactions that wrote `configKey`, with their block.
+   */
+  async configurationResults(configKey: string): Promise<Array<{ blockNumber: number; result: Uint8Array }>> {
+    const needle = `"key":${JSON.stringify(configKey)}`;
+    const { rows } = await this.pool.query<{ block_number: string; result: Buffer }>(
+      "SELECT block_number, result FROM transactions WHERE code = 'VALID' AND position(convert_to($1, 'UTF8') in result) > 0 ORDER BY leaf_index",
+      [needle],
+    );
+    return rows.map((r) => ({ blockNumber: num(r.block_number), result: new Uint8Array(r.result) }));
+  }
+
   /** A block's transactions without their bytes (block listings: ids and codes only). */
   async blockTransactionCodes(blockNumber: number): Promise<Array<{ leafIndex: number; transactionId: string; code: string }>> {
     const { rows } = await this.pool.query<{ leaf_index: string; transaction_id: string; code: string }>('SELECT leaf_index, transaction_id, code FROM transactions WHERE block_number = $1 ORDER BY position', [blockNumber]);

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, type Envelope } from '@alliance/protocol';
-import { anchorContract, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
+import { anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
 import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing';
@@ -128,6 +128,28 @@ describe('LedgerNode on PostgreSQL', () => {
     expect(rows.map((r) => [r.leaf_index, r.code])).toEqual([['0', 'VALID'], ['1', 'VALID']]);
     expect(rows[1].transaction_id).toBe(id);
     await node.stop();
+  });
+
+  it('knows the configuration in force at every block, also after a restart (receipts of old blocks use theirs)', async () => {
+    const node = await startNode();
+    const before = node.headBlock;
+    const next: ChainConfig = { ...config, sequence: 1, cutting: { ...config.cutting, maxTransactions: 20 } };
+    const approvals = orgs.map((o) => ({ organizationId: o.organizationId, signature: toBase64Url(sign('ed25519', o.key.privateKey, CONFIG_APPROVAL_DOMAIN, canonicalBytes(next as unknown as JsonValue))) }));
+    const [id] = await node.submit([canonicalBytes(signed('config.update', { config: next, approvals }, 'c1') as unknown as JsonValue)]);
+    await until('the configuration block', async () => ((await pool.query("SELECT 1 FROM transactions WHERE transaction_id = $1 AND code = 'VALID'", [id])).rowCount ?? 0) > 0);
+    const changedAt = node.headBlock;
+    expect(changedAt).toBeGreaterThan(before);
+    const check = (n: LedgerNode) => {
+      expect(n.configAt(0).sequence).toBe(0);
+      expect(n.configAt(changedAt - 1).cutting.maxTransactions).toBe(10);
+      expect(n.configAt(changedAt).sequence).toBe(1);
+      expect(n.configAt(changedAt + 100).cutting.maxTransactions).toBe(20);
+    };
+    check(node);
+    await node.stop();
+    const again = await startNode();
+    check(again);
+    await again.stop();
   });
 
   it('commits a submitted transaction once, ignores an unverifiable or matching signature, and halts durably on a member’s signature over another header', async () => {

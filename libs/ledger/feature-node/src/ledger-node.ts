@@ -13,6 +13,7 @@ import {
   keyId as keyIdOf,
   leafHash,
   MerkleAccumulator,
+  MerkleTree,
   merkleRoot,
   sign,
   signCheckpoint,
@@ -121,10 +122,13 @@ export class LedgerNode {
   readonly events = new EventEmitter();
   private readonly store: BlockStore;
   private accumulator = new MerkleAccumulator();
-  private readonly leafHashes: Uint8Array[] = [];
+  /** The chain's global log with every complete subtree's root: proofs in O(log² n). */
+  private readonly tree = new MerkleTree();
   private state = new Map<string, VersionedValue>();
   private committedIds = new Set<string>();
   private config: ChainConfig | undefined;
+  /** Each configuration with the block that put it in force, in block order (genesis first). */
+  private configHistory: Array<{ readonly blockNumber: number; readonly config: ChainConfig }> = [];
   private head: { blockNumber: number; hash: Uint8Array; header: BlockHeader } | undefined;
   private driver: OrderingDriver | undefined;
   private readonly pending = new Map<string, number>();
@@ -388,7 +392,7 @@ export class LedgerNode {
       configSequence: config?.sequence ?? 0,
     };
     const hash = headerHash(header);
-    const firstLeaf = this.leafHashes.length;
+    const firstLeaf = this.tree.size;
     const persisted: PersistedBlock = {
       chainId: this.options.chainId,
       blockNumber: block.blockNumber,
@@ -428,7 +432,7 @@ export class LedgerNode {
     // Only after PostgreSQL said COMMIT does memory move on.
     this.accumulator = accumulator;
     for (const l of leaves) {
-      this.leafHashes.push(l);
+      this.tree.append(l);
       this.admitted.delete(toHex(l));
     }
     for (const [key, v] of execution.writes) this.state.set(key, v);
@@ -436,6 +440,7 @@ export class LedgerNode {
       this.committedIds.add(t.result.transactionId);
       this.pending.delete(t.result.transactionId);
     }
+    if (config && config !== this.config) this.configHistory.push({ blockNumber: block.blockNumber, config });
     this.config = config;
     this.head = { blockNumber: block.blockNumber, hash, header };
     this.events.emit('committed', committed);
@@ -565,7 +570,7 @@ export class LedgerNode {
     this.committedIds = ids;
     for (const l of leaves) {
       this.accumulator.append(l);
-      this.leafHashes.push(l);
+      this.tree.append(l);
     }
     const position = await this.store.position(this.options.chainId);
     if (position && position.headBlock >= 0) {
@@ -574,6 +579,12 @@ export class LedgerNode {
     }
     const config = this.state.get(CONFIG_KEY);
     this.config = config ? (config.value as unknown as ChainConfig) : undefined;
+    this.configHistory = [];
+    for (const { blockNumber, result } of await this.store.configurationResults(CONFIG_KEY)) {
+      // The byte search may also match the text inside some other value; only a write of the key counts.
+      const written = (JSON.parse(new TextDecoder().decode(result)) as { writes: Array<{ key: string; value: unknown }> }).writes.find((w) => w.key === CONFIG_KEY);
+      if (written) this.configHistory.push({ blockNumber, config: written.value as ChainConfig });
+    }
     if (this.config) this.certifiedHead = await this.store.certifiedHead(requiredApprovals(this.config.policies.certification, this.config.members.length));
   }
 
@@ -610,8 +621,34 @@ export class LedgerNode {
   }
 
   /** The leaf hashes of the first `treeSize` transactions of the global log (for proofs). */
-  leafHashesUpTo(treeSize: number): Uint8Array[] {
-    return this.leafHashes.slice(0, treeSize);
+  /**
+   * The configuration in force after block `blockNumber` was committed: the
+   * members and policy that certify that block (and, for block n − 1, the keys
+   * that sign the transactions of block n).
+   */
+  configAt(blockNumber: number): ChainConfig {
+    let found: ChainConfig | undefined;
+    for (const entry of this.configHistory) {
+      if (entry.blockNumber > blockNumber) break;
+      found = entry.config;
+    }
+    if (!found) throw new AllianceError('LEDGER.NOT_READY', 'unavailable', `no configuration is known at block ${blockNumber}`);
+    return found;
+  }
+
+  /** Leaves of the chain's global log this node has committed. */
+  get logSize(): number {
+    return this.tree.size;
+  }
+
+  /** RFC 9162 inclusion proof of leaf `leafIndex` in the log of size `treeSize` (≤ logSize). */
+  inclusionProof(leafIndex: number, treeSize: number): Uint8Array[] {
+    return this.tree.inclusionProof(leafIndex, treeSize);
+  }
+
+  /** RFC 9162 consistency proof between log sizes `fromSize` ≤ `toSize` (≤ logSize). */
+  consistencyProof(fromSize: number, toSize: number): Uint8Array[] {
+    return this.tree.consistencyProof(fromSize, toSize);
   }
 
   get blockStore(): BlockStore {

@@ -2,7 +2,6 @@ import {
   type BlockHeader,
   buildReceipt,
   checkpointOrigin,
-  consistencyProof,
   decodeEnvelope,
   formatCheckpoint,
   fromHex,
@@ -153,10 +152,12 @@ export class LedgerQueries {
     if (!block) throw LedgerErrors.blockNotFound(tx.blockNumber);
     const [signatures, blockTxs] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactions(block.blockNumber)]);
     const header = JSON.parse(decoder.decode(block.header)) as BlockHeader;
-    const config = this.node.currentConfig();
+    // Members and policy in force for this block; the creator's key as it was when the block executed.
+    const config = this.node.configAt(tx.blockNumber);
+    const signingConfig = this.node.configAt(Math.max(0, tx.blockNumber - 1));
     const envelope = decodeEnvelope(tx.envelope);
-    const creator = config.members.find((m) => m.organizationId === envelope.transaction.creator.organizationId)?.keys.find((k) => k.keyId === envelope.signature.keyId);
-    if (!creator || !isSignatureAlgorithm(creator.algorithm)) throw new AllianceError('LEDGER.UNKNOWN_KEY', 'conflict', 'the creator key of this transaction is no longer in the configuration');
+    const creator = signingConfig.members.find((m) => m.organizationId === envelope.transaction.creator.organizationId)?.keys.find((k) => k.keyId === envelope.signature.keyId);
+    if (!creator || !isSignatureAlgorithm(creator.algorithm)) throw new AllianceError('LEDGER.UNKNOWN_KEY', 'conflict', `the creator key of this transaction is not in the configuration in force at block ${tx.blockNumber}`);
     return buildReceipt({
       envelope,
       creatorPublicKey: fromHex(creator.publicKey),
@@ -164,7 +165,7 @@ export class LedgerQueries {
       header,
       signatures: signatures.map(signatureView),
       leafIndex: tx.leafIndex,
-      inclusionProof: inclusionProof(this.node.leafHashesUpTo(header.logSize), tx.leafIndex),
+      inclusionProof: this.node.inclusionProof(tx.leafIndex, header.logSize),
       resultProof: inclusionProof(blockTxs.map((t) => leafHash(t.result)), tx.position),
       dataProof: inclusionProof(blockTxs.map((t) => t.leafHash), tx.position),
       members: config.members.map((m) => ({ organizationId: m.organizationId, algorithm: 'ed25519' as const, publicKey: m.nodeKey.publicKey })),
@@ -191,11 +192,11 @@ export class LedgerQueries {
 
   /** RFC 9162 consistency proof between two tree sizes of this chain's log. */
   consistency(fromSize: number, toSize: number): { fromSize: number; toSize: number; proof: string[] } {
-    const head = this.node.leafHashesUpTo(Number.MAX_SAFE_INTEGER).length;
+    const head = this.node.logSize;
     if (!Number.isSafeInteger(fromSize) || !Number.isSafeInteger(toSize) || fromSize < 1 || fromSize > toSize || toSize > head) {
       throw new AllianceError('LEDGER.INVALID_RANGE', 'invalid', `need 1 <= from <= to <= ${head} (the current log size)`);
     }
-    return { fromSize, toSize, proof: consistencyProof(this.node.leafHashesUpTo(toSize), fromSize).map(toHex) };
+    return { fromSize, toSize, proof: this.node.consistencyProof(fromSize, toSize).map(toHex) };
   }
 }
 
