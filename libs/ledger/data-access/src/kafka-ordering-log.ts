@@ -7,7 +7,6 @@ import {
   OrderingErrorCodes,
   type OrderingLog,
   type OrderingLogger,
-  type OrderingLogLevel,
   type OrderingReader,
   orderingLogClosed,
   orderingLogUnavailable,
@@ -28,14 +27,13 @@ import {
   type IHeaders,
   Kafka,
   type KafkaMessage,
-  type logCreator,
   logLevel,
   type Message,
   Partitioners,
   type Producer,
 } from 'kafkajs';
 import { AppendQueue } from './append-queue';
-import { backoffDelay, sleep } from '@alliance/shared/data-access-messaging';
+import { backoffDelay, kafkaLogCreator, sleep, withTimeout } from '@alliance/shared/data-access-messaging';
 import { messageOf, toBuffer, toUint8Array } from './util';
 
 /** Header that carries the record's kind; the value is the whole message, as the producer gave it. */
@@ -102,25 +100,8 @@ function requiredTopicConfig(minInsyncReplicas: number): Record<string, string> 
 const AT_LEAST = new Set(['min.insync.replicas', 'max.message.bytes']);
 const MAX_RECORD_BATCH_BYTES = 2 * MAX_ENVELOPE_BYTES;
 
-const LEVELS: Record<number, OrderingLogLevel> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
 
-function routeLogs(log: OrderingLogger): logCreator {
-  return () =>
-    ({ namespace, level, log: entry }) => {
-      const { message, timestamp: _timestamp, ...context } = entry;
-      log({ level: LEVELS[level] ?? 'debug', message: `kafkajs ${namespace}: ${String(message)}`, context });
-    };
-}
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 // Per-record overhead of the record batch format plus our header, for request sizing.
 const RECORD_OVERHEAD = 64;
@@ -180,7 +161,7 @@ export class KafkaOrderingLog implements OrderingLog {
       // Bounded: an append during an outage fails within seconds; the caller (or the batch timer) retries.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
       logLevel: logLevel.INFO,
-      logCreator: routeLogs(this.log),
+      logCreator: kafkaLogCreator(this.log),
     });
     this.probe = new Kafka({ ...common, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
     this.appends = new AppendQueue({

@@ -11,6 +11,7 @@ export type {
 } from './ports';
 export { silentLogger } from './ports';
 export { type BackoffOptions, backoffDelay, sleep } from './backoff';
+export { kafkaLogCreator, withTimeout } from './kafka-support';
 export { classifyFailure, describeFailure, type FailureClass, type FailureDescription, type MessagingErrorCode, MessagingErrorCodes } from './errors';
 export { type DeadLetterPayload, deadLetterPayloadSchema, type DecodeResult, decodeRecord, encodeEnvelope } from './codec';
 export { type EnqueueMeta, Outbox, type OutboxOptions, OutboxRelay, type OutboxRelayOptions } from './outbox';

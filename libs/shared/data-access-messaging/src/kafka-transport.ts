@@ -4,17 +4,17 @@ import {
   type Consumer as KafkaConsumer,
   type EachBatchPayload,
   Kafka,
-  type logCreator,
   logLevel,
   type Message,
   Partitioners,
   type Producer,
 } from 'kafkajs';
 import { backoffDelay } from './backoff';
+import { kafkaLogCreator, withTimeout } from './kafka-support';
 import { encodeEnvelope } from './codec';
 import { publishFailed, transportClosed } from './errors';
 import { MAX_EVENT_BYTES } from './outbox';
-import { type LogLevel, type MessagingLogger, type RecordBatch, silentLogger, type SubscribeOptions, type Subscription, type Transport, type TransportRecord } from './ports';
+import { type MessagingLogger, type RecordBatch, silentLogger, type SubscribeOptions, type Subscription, type Transport, type TransportRecord } from './ports';
 
 export interface KafkaTransportOptions {
   readonly brokers: readonly string[];
@@ -35,28 +35,11 @@ export interface KafkaTransportOptions {
   readonly pingTimeoutMs?: number;
 }
 
-const LEVELS: Record<number, LogLevel> = { [logLevel.ERROR]: 'error', [logLevel.WARN]: 'warn', [logLevel.INFO]: 'info', [logLevel.DEBUG]: 'debug' };
 
-function routeLogs(log: MessagingLogger): logCreator {
-  return () =>
-    ({ namespace, level, log: entry }) => {
-      const { message, timestamp: _timestamp, ...context } = entry;
-      log({ level: LEVELS[level] ?? 'debug', message: `kafkajs ${namespace}: ${String(message)}`, context });
-    };
-}
 
 // Record and batch framing around the largest event (key, headers, batch header).
 const EVENT_FRAMING_BYTES = 64 * 1024;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /**
  * The production transport over kafkajs. The producer is idempotent with one
@@ -99,7 +82,7 @@ export class KafkaTransport implements Transport {
       // Bounded, so a publish during an outage fails within seconds and the outbox keeps the rows.
       retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
       logLevel: logLevel.INFO,
-      logCreator: routeLogs(this.log),
+      logCreator: kafkaLogCreator(this.log),
     });
     this.probe = new Kafka({ ...common, retry: { retries: 0 }, logLevel: logLevel.NOTHING });
   }
