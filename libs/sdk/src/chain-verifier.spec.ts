@@ -52,6 +52,18 @@ describe('verifyChain, full mode (the node serves block transactions)', () => {
     expect(result.blocks).toBe(4);
   });
 
+  it('refuses a block holding bytes that are not an envelope, or an envelope of another chain (protocol.md §7.5)', async () => {
+    const garbage = failure(
+      await run({ blocks: 6 }, (l) => {
+        l.blocks[3].records[0] = new TextEncoder().encode('{"not":"an envelope"}');
+      }),
+    );
+    expect(garbage).toMatchObject({ blockNumber: 3, code: 'PROTOCOL.BLOCK_CONTENT_MISMATCH' });
+    expect(garbage.detail).toMatch(/transaction 0: the stored envelope does not decode/);
+    const foreign = failure(await run({ blocks: 6 }, (l) => l.editRecord(2, 0, (e) => ({ ...e, transaction: { ...(e['transaction'] as object), chainId: 'another-chain' } }))));
+    expect(foreign).toMatchObject({ blockNumber: 2, code: 'PROTOCOL.CHAIN_MISMATCH' });
+  });
+
   it('names the block whose stored result was changed', async () => {
     const result = failure(
       await run({ blocks: 6 }, (l) => {

@@ -16,7 +16,6 @@ import {
   leafHash,
   merkleRoot,
   resultLeafHash,
-  sha256,
   toHex,
   transactionId,
   validateEnvelope,
@@ -621,15 +620,15 @@ function decodeRecords(n: number, header: BlockHeader, data: BlockTransactionsVi
     const bytes = bytesOf(t.envelope);
     if (bytes === null) throw new Failure(n, ChainFailureCode.BLOCK_DATA_UNAVAILABLE, `transaction ${i}: envelope is not base64`);
     if (t.position !== i || t.leafIndex !== first + i) throw new Failure(n, ChainFailureCode.TRANSACTION_LIST_MISMATCH, `transaction ${i} is at position ${t.position}, leaf ${t.leafIndex}; expected ${i}, ${first + i}`);
-    let envelope: Envelope | null = null;
-    let id: string;
+    // Blocks hold only well-formed envelopes of their chain (protocol.md §7.5): the log may carry anything, blocks may not.
+    let envelope: Envelope;
     try {
       envelope = decodeEnvelope(bytes);
-      id = transactionId(envelope.transaction);
-    } catch {
-      // Undecodable records still occupy their leaf; their id is SHA-256 of the bytes (docs/ledger.md).
-      id = toHex(sha256(bytes));
+    } catch (error) {
+      throw new Failure(n, ProtocolErrorCode.BLOCK_CONTENT_MISMATCH, `transaction ${i}: the stored envelope does not decode (${(error as ProtocolError).code ?? 'PROTOCOL.INVALID'}): ${(error as Error).message}`);
     }
+    if (envelope.transaction.chainId !== header.chainId) throw new Failure(n, ProtocolErrorCode.CHAIN_MISMATCH, `transaction ${i} is for chain ${envelope.transaction.chainId}, the block is of ${header.chainId}`);
+    const id = transactionId(envelope.transaction);
     // The result's exact stored bytes when served (they are the results-tree leaf data), else its canonical form.
     let result: ResultEntry;
     let resultBytes: Uint8Array;
