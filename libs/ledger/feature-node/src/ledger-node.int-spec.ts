@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, type Envelope } from '@alliance/protocol';
-import { anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
+import { agentKeyContracts, anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
 import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing';
@@ -64,7 +64,7 @@ describe('LedgerNode on PostgreSQL', () => {
       pool,
       log,
       orderingSource: 'solo',
-      registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract]),
+      registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts]),
       verifier: nodeVerify,
       verifierPool,
       onForkDetected: async (client, fork) => {
@@ -150,6 +150,31 @@ describe('LedgerNode on PostgreSQL', () => {
     const again = await startNode();
     check(again);
     await again.stop();
+  });
+
+  it('accepts an agent’s key at the door once registered, and refuses it with LEDGER.KEY_REVOKED once revoked', async () => {
+    const node = await startNode();
+    const agent = generateKeyPair('ed25519');
+    const agentKeyId = keyId('ed25519', agent.publicKey);
+    const byAgent = (n: string) =>
+      canonicalBytes(
+        signTransaction(
+          { chainId, type: 'ledger.anchor', creator: { organizationId: 'org1', keyId: agentKeyId }, nonce: n, timestamp: formatTimestamp(Date.now()), payload: { hash: toHex(sha256(utf8(n))) } },
+          { algorithm: 'ed25519', privateKey: agent.privateKey },
+        ) as unknown as JsonValue,
+      );
+    const committed = async (id: string) => until(`transaction ${id}`, async () => (await pool.query<{ code: string }>('SELECT code FROM transactions WHERE transaction_id = $1', [id])).rows[0]?.code);
+    await expect(node.submit([byAgent('too-early')])).rejects.toMatchObject({ code: 'LEDGER.UNKNOWN_KEY' });
+    const [registered] = await node.submit([canonicalBytes(signed('identity.agent.register', { agentId: 'erp-1', name: 'ERP', keys: [{ algorithm: 'ed25519', publicKey: toHex(agent.publicKey) }] }, 'r1') as unknown as JsonValue)]);
+    expect(await committed(registered)).toBe('VALID');
+    const [first] = await node.submit([byAgent('by-agent-1')]);
+    expect(await committed(first)).toBe('VALID');
+    const [revoked] = await node.submit([canonicalBytes(signed('identity.agent.key.revoke', { agentId: 'erp-1', keyId: agentKeyId }, 'v1') as unknown as JsonValue)]);
+    expect(await committed(revoked)).toBe('VALID');
+    await expect(node.submit([byAgent('by-agent-2')])).rejects.toMatchObject({ code: 'LEDGER.KEY_REVOKED', message: expect.stringMatching(/was revoked at block \d+/) });
+    // What it signed before the revocation stays committed.
+    expect(await committed(first)).toBe('VALID');
+    await node.stop();
   });
 
   it('commits a submitted transaction once, ignores an unverifiable or matching signature, and halts durably on a member’s signature over another header', async () => {

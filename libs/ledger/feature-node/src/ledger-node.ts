@@ -41,6 +41,7 @@ import {
   type PreparedRecord,
   type OrderingLog,
   requiredApprovals,
+  resolveSigningKey,
   type SignatureVerifier,
   TRANSACTION_DOMAIN,
   type VersionedValue,
@@ -137,6 +138,8 @@ export class LedgerNode {
   /** What cutting learned about each record read from the log (same bytes object the block carries). */
   private readonly cutRecords = new WeakMap<Uint8Array, CutRecord>();
   private readonly pool: VerifierPool;
+  /** Committed world state as contracts see it (keys and agents for the door). */
+  private readonly stateView = { get: (key: string) => this.state.get(key) };
   private readonly signaturesByBlock = new Map<number, Set<string>>();
   private certifiedHead = -1;
   private halted: string | undefined;
@@ -283,8 +286,8 @@ export class LedgerNode {
     if (this.committedIds.has(id) || this.pending.has(id)) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', `${where}transaction ${id} was already submitted`);
     const skew = Math.abs(Date.parse(tx.timestamp) - Date.now());
     if (skew > config.timestampWindowMs) throw LedgerErrors.rejected('LEDGER.TIMESTAMP_OUT_OF_WINDOW', `${where}timestamp ${tx.timestamp} is ${skew} ms from now; the window is ${config.timestampWindowMs} ms`);
-    const key = findMemberKey(config, tx.creator.organizationId, tx.creator.keyId);
-    if (!key) throw LedgerErrors.rejected('LEDGER.UNKNOWN_KEY', `${where}key ${tx.creator.keyId} of organization ${tx.creator.organizationId} is not registered`);
+    const key = resolveSigningKey(config, this.stateView, tx.creator.organizationId, tx.creator.keyId);
+    if (!key.found) throw LedgerErrors.rejected(key.code, `${where}${key.detail}`);
     if (key.algorithm !== envelope.signature.algorithm || !isSignatureAlgorithm(key.algorithm)) throw LedgerErrors.rejected('LEDGER.BAD_SIGNATURE', `${where}the envelope is signed with ${envelope.signature.algorithm}, the registered key is ${key.algorithm}`);
     return { bytes, decoded, signature: signatureItem(decoded, key.publicKey), verifiedWith: `${key.algorithm}:${key.publicKey}` };
   }
@@ -321,7 +324,8 @@ export class LedgerNode {
       // Not seen at this door (another member's submission, or written straight to the log):
       // verify now on another core, against the key in force, while earlier blocks commit.
       const tx = prepared?.decoded.envelope.transaction;
-      const key = tx && this.config ? findMemberKey(this.config, tx.creator.organizationId, tx.creator.keyId) : undefined;
+      const resolved = tx && this.config ? resolveSigningKey(this.config, this.stateView, tx.creator.organizationId, tx.creator.keyId) : undefined;
+      const key = resolved?.found ? resolved : undefined;
       if (prepared && key && key.algorithm === prepared.decoded.envelope.signature.algorithm) {
         const verifiedWith = `${key.algorithm}:${key.publicKey}`;
         verification = this.pool.verifyOne(signatureItem(prepared.decoded, key.publicKey)).then(
@@ -668,10 +672,6 @@ interface CutRecord {
   readonly prepared?: PreparedRecord;
   /** Resolves to `verifiedWith` when the pool verified the signature, else undefined. */
   readonly verification?: Promise<string | undefined>;
-}
-
-function findMemberKey(config: ChainConfig, organizationId: string, keyId: string): { algorithm: string; publicKey: string } | undefined {
-  return config.members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
 }
 
 function signatureItem(decoded: DecodedEnvelope, publicKeyHex: string): VerifyItem {

@@ -1,4 +1,5 @@
 import { type DecodedEnvelope, decodeEnvelopeParts, type Envelope, fromBase64Url, fromHex, isSignatureAlgorithm, isSignatureDomain, sha256, SignatureDomain, toHex, type Verifier } from '@alliance/protocol';
+import { type KeyResolution, resolveSigningKey } from './agent-keys';
 import { CONFIG_KEY } from './config';
 import type { ContractRegistry } from './registry';
 import { type ChainConfig, type JsonValue, type StateView, ValidationCodes, type VersionedValue } from './types';
@@ -104,11 +105,13 @@ export function executeBlock(input: BlockExecutionInput, records: readonly Uint8
       continue;
     }
     const handler = input.registry.find(tx.type);
-    const key = config ? findKey(config, tx.creator.organizationId, tx.creator.keyId) : genesisKey(tx);
-    if (!key) {
-      transactions.push(invalid(id, ValidationCodes.unknownKey, `key ${tx.creator.keyId} of ${tx.creator.organizationId} is not registered`, envelope));
+    // Keys as of this point of the block: a key ended by an earlier transaction of the block signs nothing valid after it.
+    const resolved = config ? resolveSigningKey(config, view, tx.creator.organizationId, tx.creator.keyId) : genesisKey(tx);
+    if (!resolved.found) {
+      transactions.push(invalid(id, resolved.code, resolved.detail, envelope));
       continue;
     }
+    const key = resolved;
     const verified = prepared?.verifiedWith === `${key.algorithm}:${key.publicKey}` || verifySafely(input.verifier, key.algorithm, key.publicKey, decoded.transactionBytes, envelope.signature.value);
     if (key.algorithm !== envelope.signature.algorithm || !verified) {
       transactions.push(invalid(id, ValidationCodes.badSignature, 'signature does not verify with the registered key', envelope));
@@ -165,14 +168,11 @@ function nullToUndefined(v: VersionedValue | undefined): VersionedValue | undefi
   return v && v.value === null ? undefined : v;
 }
 
-function findKey(config: ChainConfig, organizationId: string, keyId: string): { algorithm: string; publicKey: string } | undefined {
-  return config.members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
-}
-
 // The genesis transaction is signed by a key of a member it itself declares.
-function genesisKey(tx: Envelope['transaction']): { algorithm: string; publicKey: string } | undefined {
+function genesisKey(tx: Envelope['transaction']): KeyResolution {
   const config = (tx.payload as { config?: ChainConfig }).config;
-  return config?.members?.find((m) => m.organizationId === tx.creator.organizationId)?.keys?.find((k) => k.keyId === tx.creator.keyId);
+  const key = config?.members?.find((m) => m.organizationId === tx.creator.organizationId)?.keys?.find((k) => k.keyId === tx.creator.keyId);
+  return key ? { found: true, algorithm: key.algorithm, publicKey: key.publicKey } : { found: false, code: ValidationCodes.unknownKey, detail: `key ${tx.creator.keyId} of ${tx.creator.organizationId} is not declared by the genesis configuration` };
 }
 
 function verifySafely(verifier: SignatureVerifier, algorithm: string, publicKeyHex: string, message: Uint8Array, signature: string): boolean {

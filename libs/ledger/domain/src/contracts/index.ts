@@ -2,4 +2,5 @@ export * from './types';
 export * from './registry';
 export * from './anchor';
 export * from './config';
+export * from './agent-keys';
 export * from './executor';

@@ -80,6 +80,7 @@ export const ValidationCodes = {
   duplicate: 'LEDGER.DUPLICATE_TRANSACTION',
   timestampOutOfWindow: 'LEDGER.TIMESTAMP_OUT_OF_WINDOW',
   unknownKey: 'LEDGER.UNKNOWN_KEY',
+  keyRevoked: 'LEDGER.KEY_REVOKED',
   badSignature: 'LEDGER.BAD_SIGNATURE',
   unknownType: 'LEDGER.UNKNOWN_TRANSACTION_TYPE',
   contractFailed: 'LEDGER.CONTRACT_FAILED',
