@@ -1,12 +1,13 @@
 // A ledger node on real PostgreSQL (solo ordering log): the fork halt.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, type Envelope } from '@alliance/protocol';
+import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verifyReceipt, type Envelope } from '@alliance/protocol';
 import { agentKeyContracts, anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
 import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing';
 import { type ForkDetails, HEADER_DOMAIN, LedgerNode } from './ledger-node';
+import { LedgerQueries } from './ledger-queries';
 import { VerifierPool } from './verifier-pool';
 
 const chainId = 'fork-test';
@@ -172,8 +173,15 @@ describe('LedgerNode on PostgreSQL', () => {
     const [revoked] = await node.submit([canonicalBytes(signed('identity.agent.key.revoke', { agentId: 'erp-1', keyId: agentKeyId }, 'v1') as unknown as JsonValue)]);
     expect(await committed(revoked)).toBe('VALID');
     await expect(node.submit([byAgent('by-agent-2')])).rejects.toMatchObject({ code: 'LEDGER.KEY_REVOKED', message: expect.stringMatching(/was revoked at block \d+/) });
-    // What it signed before the revocation stays committed.
+    // What it signed before the revocation stays committed, and its receipt (once org2 certifies) names the agent's key.
     expect(await committed(first)).toBe('VALID');
+    const blockNumber = Number((await pool.query<{ block_number: string }>('SELECT block_number FROM transactions WHERE transaction_id = $1', [first])).rows[0].block_number);
+    await log.append([{ kind: 'header-signature', bytes: forgedSignature(blockNumber, (await node.blockStore.block(blockNumber))!.headerHash) }]);
+    await until('certification', () => node.certifiedBlock >= blockNumber);
+    const receipt = await new LedgerQueries(node).receipt(first);
+    expect(receipt.creatorKey).toEqual({ algorithm: 'ed25519', publicKey: toHex(agent.publicKey) });
+    const members = config.members.map((m) => ({ organizationId: m.organizationId, algorithm: 'ed25519' as const, publicKey: m.nodeKey.publicKey }));
+    expect(verifyReceipt(receipt, { trustedMembers: members, trustedPolicy: { type: 'majority' } })).toMatchObject({ ok: true });
     await node.stop();
   });
 

@@ -42,6 +42,7 @@ import {
   type OrderingLog,
   requiredApprovals,
   resolveSigningKey,
+  findAgentKey,
   type SignatureVerifier,
   TRANSACTION_DOMAIN,
   type VersionedValue,
@@ -638,6 +639,18 @@ export class LedgerNode {
     }
     if (!found) throw new AllianceError('LEDGER.NOT_READY', 'unavailable', `no configuration is known at block ${blockNumber}`);
     return found;
+  }
+
+  /**
+   * The key that signed a transaction of block `blockNumber`: an admin key of
+   * the configuration in force before that block, or an agent key added at or
+   * before it (ended keys included: what they signed before stays valid).
+   */
+  creatorKeyAt(blockNumber: number, organizationId: string, keyId: string): { readonly algorithm: string; readonly publicKey: string } | undefined {
+    const admin = this.configAt(Math.max(0, blockNumber - 1)).members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
+    if (admin) return admin;
+    const agentKey = findAgentKey(this.stateView, organizationId, keyId)?.key;
+    return agentKey && agentKey.addedAtBlock <= blockNumber ? agentKey : undefined;
   }
 
   /** Leaves of the chain's global log this node has committed. */

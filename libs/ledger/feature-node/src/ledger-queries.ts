@@ -154,10 +154,9 @@ export class LedgerQueries {
     const header = JSON.parse(decoder.decode(block.header)) as BlockHeader;
     // Members and policy in force for this block; the creator's key as it was when the block executed.
     const config = this.node.configAt(tx.blockNumber);
-    const signingConfig = this.node.configAt(Math.max(0, tx.blockNumber - 1));
     const envelope = decodeEnvelope(tx.envelope);
-    const creator = signingConfig.members.find((m) => m.organizationId === envelope.transaction.creator.organizationId)?.keys.find((k) => k.keyId === envelope.signature.keyId);
-    if (!creator || !isSignatureAlgorithm(creator.algorithm)) throw new AllianceError('LEDGER.UNKNOWN_KEY', 'conflict', `the creator key of this transaction is not in the configuration in force at block ${tx.blockNumber}`);
+    const creator = this.node.creatorKeyAt(tx.blockNumber, envelope.transaction.creator.organizationId, envelope.signature.keyId);
+    if (!creator || !isSignatureAlgorithm(creator.algorithm)) throw new AllianceError('LEDGER.UNKNOWN_KEY', 'conflict', `the creator key of this transaction was not registered at block ${tx.blockNumber}`);
     return buildReceipt({
       envelope,
       creatorPublicKey: fromHex(creator.publicKey),

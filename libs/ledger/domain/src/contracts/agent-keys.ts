@@ -56,15 +56,21 @@ export type KeyResolution =
 export function resolveSigningKey(config: ChainConfig, state: StateView, organizationId: string, keyId: string): KeyResolution {
   const admin = config.members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
   if (admin) return { found: true, algorithm: admin.algorithm, publicKey: admin.publicKey };
-  const index = state.get(keyIndexOf(keyId))?.value as { organizationId?: string; agentId?: string } | null | undefined;
-  const unknown = { found: false as const, code: 'LEDGER.UNKNOWN_KEY' as const, detail: `key ${keyId} of organization ${organizationId} is not registered` };
-  if (!index || index.organizationId !== organizationId || typeof index.agentId !== 'string') return unknown;
+  const found = findAgentKey(state, organizationId, keyId);
+  if (!found) return { found: false, code: 'LEDGER.UNKNOWN_KEY', detail: `key ${keyId} of organization ${organizationId} is not registered` };
   if (!config.members.some((m) => m.organizationId === organizationId)) return { found: false, code: 'LEDGER.UNKNOWN_KEY', detail: `organization ${organizationId} is not a member` };
+  const { agent, key } = found;
+  if (key.endedAtBlock !== null) return { found: false, code: 'LEDGER.KEY_REVOKED', detail: `key ${keyId} of agent ${organizationId}/${agent.agentId} was ${key.endReason} at block ${key.endedAtBlock}` };
+  return { found: true, algorithm: key.algorithm, publicKey: key.publicKey };
+}
+
+/** An agent key of `organizationId` under `keyId`, in force or ended (keys are never removed, so receipts of old blocks find theirs). */
+export function findAgentKey(state: StateView, organizationId: string, keyId: string): { readonly agent: Agent; readonly key: AgentKey } | undefined {
+  const index = state.get(keyIndexOf(keyId))?.value as { organizationId?: string; agentId?: string } | null | undefined;
+  if (!index || index.organizationId !== organizationId || typeof index.agentId !== 'string') return undefined;
   const agent = state.get(agentKeyOf(organizationId, index.agentId))?.value as Agent | null | undefined;
   const key = agent?.keys.find((k) => k.keyId === keyId);
-  if (!key) return unknown;
-  if (key.endedAtBlock !== null) return { found: false, code: 'LEDGER.KEY_REVOKED', detail: `key ${keyId} of agent ${organizationId}/${index.agentId} was ${key.endReason} at block ${key.endedAtBlock}` };
-  return { found: true, algorithm: key.algorithm, publicKey: key.publicKey };
+  return agent && key ? { agent, key } : undefined;
 }
 
 function reject(code: string, detail: string): ContractOutcome {
