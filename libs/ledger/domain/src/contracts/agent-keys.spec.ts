@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, type Envelope, generateKeyPair, keyId, sha256, signTransaction, toHex, utf8, verify, type KeyPair, type Transaction } from '@alliance/protocol';
 import { agentKeyContracts, agentKeyOf, type Agent } from './agent-keys';
+import { permissionsOf, roleContracts } from './roles';
 import { anchorContract } from './anchor';
 import { CONFIG_KEY, configUpdateContract, genesisContract } from './config';
 import { executeBlock } from './executor';
@@ -17,7 +18,7 @@ const config: ChainConfig = {
   cutting: { maxTransactions: 100, maxBytes: 1_048_576, batchTimeoutMs: 200 },
   timestampWindowMs: 60_000,
 };
-const registry = new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts]);
+const registry = new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts]);
 const time = '2026-12-02T08:00:00.000Z';
 let nonce = 0;
 
@@ -91,5 +92,37 @@ describe('agents and their keys', () => {
     expect(chain.run(signed('org1', org1, 'identity.agent.key.add', { agentId: 'erp-1', key: pub(b) }))).toEqual(['IDENTITY.KEY_EXISTS']);
     expect(chain.run(signed('org1', org1, 'identity.agent.key.add', { agentId: 'erp-1', key: pub(c) }), anchor('org1', c))).toEqual(['VALID', 'VALID']);
     expect(chain.run(signed('org1', org1, 'identity.agent.key.revoke', { agentId: 'nobody', keyId: keyId('ecdsa-secp256k1', c.publicKey) }))).toEqual(['IDENTITY.AGENT_NOT_FOUND']);
+  });
+
+  it('roles grant permissions with inheritance (cycles end), in the agent’s own organization, and granted roles only in the granting one', () => {
+    const chain = new Chain();
+    const [, org2] = admins;
+    const bank = generateKeyPair('ed25519');
+    const define = (org: string, key: KeyPair, roleId: string, permissions: string[], inherits?: string[]) => signed(org, key, 'identity.role.define', { roleId, permissions, ...(inherits ? { inherits } : {}) });
+    expect(
+      chain.run(
+        define('org1', org1, 'clerk', ['provenance.event.capture']),
+        define('org1', org1, 'finance-manager', ['finance.receivable.issue'], ['clerk', 'auditor']),
+        define('org1', org1, 'auditor', ['audit.read'], ['finance-manager']), // a cycle
+        define('org1', org1, 'programme-financier', ['finance.financing.approve']),
+        signed('org1', org1, 'identity.agent.register', { agentId: 'cfo', name: 'CFO', roles: ['finance-manager'], keys: [pub(a)] }),
+        signed('org2', org2, 'identity.agent.register', { agentId: 'loan-desk', name: 'Loan desk', keys: [pub(bank)] }),
+      ),
+    ).toEqual(['VALID', 'VALID', 'VALID', 'VALID', 'VALID', 'VALID']);
+    const view = { get: (k: string) => chain.state.get(k) };
+    expect([...permissionsOf(view, 'org1', 'cfo', 'org1')].sort()).toEqual(['audit.read', 'finance.receivable.issue', 'provenance.event.capture']);
+    expect([...permissionsOf(view, 'org1', 'cfo', 'org2')]).toEqual([]);
+    // org1 grants its financier role to org2's agent: valid in org1's scope only.
+    expect(chain.run(signed('org1', org1, 'identity.role.grant', { roleId: 'programme-financier', agent: { organizationId: 'org2', agentId: 'loan-desk' } }))).toEqual(['VALID']);
+    expect([...permissionsOf(view, 'org2', 'loan-desk', 'org1')]).toEqual(['finance.financing.approve']);
+    expect([...permissionsOf(view, 'org2', 'loan-desk', 'org2')]).toEqual([]);
+    expect(chain.run(signed('org1', org1, 'identity.role.grant', { roleId: 'programme-financier', agent: { organizationId: 'org2', agentId: 'loan-desk' } }))).toEqual(['IDENTITY.GRANT_EXISTS']);
+    expect(chain.run(signed('org2', org2, 'identity.role.grant', { roleId: 'programme-financier', agent: { organizationId: 'org1', agentId: 'cfo' } }))).toEqual(['IDENTITY.ROLE_NOT_FOUND']);
+    expect(chain.run(signed('org1', a, 'identity.role.define', { roleId: 'x', permissions: [] }))).toEqual(['IDENTITY.NOT_ALLOWED']);
+    expect(chain.run(signed('org1', org1, 'identity.role.ungrant', { roleId: 'programme-financier', agent: { organizationId: 'org2', agentId: 'loan-desk' } }))).toEqual(['VALID']);
+    expect([...permissionsOf(view, 'org2', 'loan-desk', 'org1')]).toEqual([]);
+    // The agent's own roles change with an update.
+    expect(chain.run(signed('org1', org1, 'identity.agent.update', { agentId: 'cfo', roles: ['clerk'] }))).toEqual(['VALID']);
+    expect([...permissionsOf(view, 'org1', 'cfo', 'org1')]).toEqual(['provenance.event.capture']);
   });
 });

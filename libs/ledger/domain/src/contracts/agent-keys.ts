@@ -73,15 +73,16 @@ export function findAgentKey(state: StateView, organizationId: string, keyId: st
   return agent && key ? { agent, key } : undefined;
 }
 
-function reject(code: string, detail: string): ContractOutcome {
+/** @internal shared by the identity contracts */
+export function reject(code: string, detail: string): ContractOutcome {
   return { ok: false, code, detail };
 }
 
-/** Only an admin key of the organization (the configuration's keys) manages its agents. */
-function adminOnly(ctx: ContractContext): ContractOutcome | undefined {
+/** @internal Only an admin key of the organization (the configuration's keys) manages its agents and roles. */
+export function adminOnly(ctx: ContractContext, what = 'agents'): ContractOutcome | undefined {
   const { organizationId, keyId } = ctx.transaction.creator;
   const member = ctx.config.members.find((m) => m.organizationId === organizationId);
-  if (!member?.keys.some((k) => k.keyId === keyId)) return reject('IDENTITY.NOT_ALLOWED', `only an admin key of ${organizationId} manages its agents`);
+  if (!member?.keys.some((k) => k.keyId === keyId)) return reject('IDENTITY.NOT_ALLOWED', `only an admin key of ${organizationId} manages its ${what}`);
   return undefined;
 }
 
@@ -132,10 +133,8 @@ export const agentRegisterContract: ContractHandler = {
     const agentId = payload['agentId'] as string;
     const name = payload['name'];
     if (typeof name !== 'string' || name.length < 1 || name.length > 200) return reject('IDENTITY.INVALID', 'payload.name must be a string of 1-200 characters');
-    const roles = payload['roles'] ?? [];
-    if (!Array.isArray(roles) || roles.length > MAX_ROLES || !roles.every((r) => typeof r === 'string' && ROLE.test(r)) || new Set(roles).size !== roles.length) {
-      return reject('IDENTITY.INVALID', `payload.roles must be at most ${MAX_ROLES} distinct role names`);
-    }
+    const roles = rolesOf(payload['roles'] ?? []);
+    if (!roles) return reject('IDENTITY.INVALID', `payload.roles must be at most ${MAX_ROLES} distinct role names`);
     const keys = payload['keys'];
     if (!Array.isArray(keys) || keys.length < 1 || keys.length > MAX_KEYS) return reject('IDENTITY.INVALID', `payload.keys must hold 1-${MAX_KEYS} keys`);
     const organizationId = ctx.transaction.creator.organizationId;
@@ -146,8 +145,32 @@ export const agentRegisterContract: ContractHandler = {
       if (isOutcome(key)) return key;
       added.push(key);
     }
-    const agent: Agent = { organizationId, agentId, name, roles: [...(roles as string[])].sort(), keys: added };
+    const agent: Agent = { organizationId, agentId, name, roles, keys: added };
     return writeAgent(agent, added.map((k) => ({ key: keyIndexOf(k.keyId), value: { organizationId, agentId } })));
+  },
+};
+
+function rolesOf(value: unknown): string[] | undefined {
+  if (!Array.isArray(value) || value.length > MAX_ROLES || !value.every((r) => typeof r === 'string' && ROLE.test(r)) || new Set(value).size !== value.length) return undefined;
+  return [...(value as string[])].sort();
+}
+
+/** `identity.agent.update`: `{ agentId, name?, roles? }` — the roles (of its own organization) replace the agent's. */
+export const agentUpdateContract: ContractHandler = {
+  type: 'identity.agent.update',
+  configuration: false,
+  execute(ctx) {
+    const denied = adminOnly(ctx);
+    if (denied) return denied;
+    const payload = payloadOf(ctx, ['agentId', 'name', 'roles']);
+    if ('ok' in payload) return payload as ContractOutcome;
+    const agent = existingAgent(ctx, payload['agentId'] as string);
+    if (!isAgent(agent)) return agent;
+    const name = payload['name'] ?? agent.name;
+    if (typeof name !== 'string' || name.length < 1 || name.length > 200) return reject('IDENTITY.INVALID', 'payload.name must be a string of 1-200 characters');
+    const roles = payload['roles'] === undefined ? [...agent.roles] : rolesOf(payload['roles']);
+    if (!roles) return reject('IDENTITY.INVALID', `payload.roles must be at most ${MAX_ROLES} distinct role names`);
+    return writeAgent({ ...agent, name, roles });
   },
 };
 
@@ -201,4 +224,4 @@ export const agentKeyRevokeContract: ContractHandler = {
   execute: (ctx) => endKey(ctx, 'revoked'),
 };
 
-export const agentKeyContracts: readonly ContractHandler[] = [agentRegisterContract, agentKeyAddContract, agentKeyRotateContract, agentKeyRevokeContract];
+export const agentKeyContracts: readonly ContractHandler[] = [agentRegisterContract, agentUpdateContract, agentKeyAddContract, agentKeyRotateContract, agentKeyRevokeContract];

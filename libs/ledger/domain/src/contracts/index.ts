@@ -3,4 +3,5 @@ export * from './registry';
 export * from './anchor';
 export * from './config';
 export * from './agent-keys';
+export * from './roles';
 export * from './executor';
