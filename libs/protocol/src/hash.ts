@@ -41,6 +41,8 @@ export const SignatureDomain = {
   authChallenge: 'alliance/auth-challenge/v1',
   /** A member's approval of a configuration change (`config.update` contract). */
   configUpdate: 'alliance/config-update/v1',
+  /** An applicant organization's admin key proving possession over its membership application. */
+  membershipApplication: 'alliance/membership-application/v1',
 } as const;
 
 export type SignatureDomain = (typeof SignatureDomain)[keyof typeof SignatureDomain];
