@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Topics } from '@alliance/contracts';
 import { canonicalBytes, fromHex, nodeVerify } from '@alliance/protocol';
-import { agentKeyContracts, membershipContracts, roleContracts, anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
+import { agentKeyContracts, roleContracts, anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
 import { KafkaOrderingLog, PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { LedgerNode, VerifierPool } from '@alliance/ledger/feature-node';
 import { createPool } from '@alliance/shared/data-access-postgres';
@@ -14,9 +14,13 @@ import { LedgerResolver } from './ledger-graphql';
 
 export type LedgerConfig = ServiceConfig<typeof ledgerConfigShape>;
 
-/** The contracts every node of this build runs; later modules register theirs here. */
+/**
+ * The contracts every node of this build runs; later modules register theirs here.
+ * Not yet: `membershipContracts` (docs/identity.md, "Membership by vote" — waits until
+ * `alliance verify chain` can follow a configuration written by a vote).
+ */
 export function ledgerRegistry(): ContractRegistry {
-  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...membershipContracts]);
+  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts]);
 }
 
 interface NodeKeyFile {
