@@ -261,18 +261,16 @@ async function postJson(url, body) {
   return JSON.parse(text);
 }
 
-async function runBatches(urls, envelopes, batchSize, concurrency, sentAt) {
-  const bodies = [];
-  for (let i = 0; i < envelopes.length; i += batchSize) bodies.push(envelopes.slice(i, i + batchSize));
+/** `concurrency` clients take requests off one queue; each request's ids are stamped with the time it left. */
+async function runClients(urls, requests, concurrency, send, sentAt) {
   let next = 0;
   const ids = [];
   await Promise.all(
     Array.from({ length: concurrency }, async (_, w) => {
-      while (next < bodies.length) {
-        const envs = bodies[next++];
+      while (next < requests.length) {
+        const request = requests[next++];
         const t = performance.now();
-        const { transactionIds } = await postJson(`${urls[w % urls.length]}/ledger/v1/transactions/batch`, JSON.stringify({ transactions: envs }));
-        for (const id of transactionIds) {
+        for (const id of await send(urls[w % urls.length], request)) {
           sentAt.set(id, t);
           ids.push(id);
         }
@@ -282,21 +280,16 @@ async function runBatches(urls, envelopes, batchSize, concurrency, sentAt) {
   return ids;
 }
 
-async function runSingles(urls, envelopes, concurrency, sentAt) {
-  let next = 0;
-  const ids = [];
-  await Promise.all(
-    Array.from({ length: concurrency }, async (_, w) => {
-      while (next < envelopes.length) {
-        const env = envelopes[next++];
-        const t = performance.now();
-        const { transactionId } = await postJson(`${urls[w % urls.length]}/ledger/v1/transactions`, JSON.stringify(env));
-        sentAt.set(transactionId, t);
-        ids.push(transactionId);
-      }
-    }),
-  );
-  return ids;
+function runBatches(urls, envelopes, batchSize, concurrency, sentAt) {
+  const bodies = [];
+  for (let i = 0; i < envelopes.length; i += batchSize) bodies.push(envelopes.slice(i, i + batchSize));
+  const send = async (url, envs) => (await postJson(`${url}/ledger/v1/transactions/batch`, JSON.stringify({ transactions: envs }))).transactionIds;
+  return runClients(urls, bodies, concurrency, send, sentAt);
+}
+
+function runSingles(urls, envelopes, concurrency, sentAt) {
+  const send = async (url, env) => [(await postJson(`${url}/ledger/v1/transactions`, JSON.stringify(env))).transactionId];
+  return runClients(urls, envelopes, concurrency, send, sentAt);
 }
 
 async function runKafka(p, brokers, topic, envelopes, sentAt) {

@@ -200,14 +200,17 @@ export class BlockStore {
   }
 
   /**
-   * Every committed configuration, in order: the results (canonical bytes)
-   * of the valid transactions that wrote `configKey`, with their block.
+   * The valid results of the blocks that put a configuration in force (block 0
+   * and every block whose config_sequence differs from its predecessor's), in
+   * log order: configuration transactions are alone in their block, so this
+   * reads a handful of rows at start-up, never the whole transactions table.
    */
-  async configurationResults(configKey: string): Promise<Array<{ blockNumber: number; result: Uint8Array }>> {
-    const needle = `"key":${JSON.stringify(configKey)}`;
+  async configurationResults(): Promise<Array<{ blockNumber: number; result: Uint8Array }>> {
     const { rows } = await this.pool.query<{ block_number: string; result: Buffer }>(
-      "SELECT block_number, result FROM transactions WHERE code = 'VALID' AND position(convert_to($1, 'UTF8') in result) > 0 ORDER BY leaf_index",
-      [needle],
+      `SELECT t.block_number, t.result FROM transactions t
+         JOIN (SELECT block_number, config_sequence, lag(config_sequence) OVER (ORDER BY block_number) AS previous FROM blocks) b USING (block_number)
+        WHERE (b.previous IS NULL OR b.previous <> b.config_sequence) AND t.code = 'VALID'
+        ORDER BY t.leaf_index`,
     );
     return rows.map((r) => ({ blockNumber: num(r.block_number), result: new Uint8Array(r.result) }));
   }

@@ -47,7 +47,7 @@ import {
   TRANSACTION_DOMAIN,
   type VersionedValue,
 } from '@alliance/ledger/domain';
-import { BlockStore, type PersistedBlock } from '@alliance/ledger/data-access';
+import { BlockStore, type NodePosition, type PersistedBlock } from '@alliance/ledger/data-access';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { type VerifyItem, VerifierPool } from './verifier-pool';
@@ -182,7 +182,7 @@ export class LedgerNode {
       this.log('error', `node is halted: ${this.halted}; it will not follow the chain until an operator clears node_position.halted`);
       return;
     }
-    await this.loadFromStore();
+    await this.loadFromStore(position);
     if (!this.head) await this.commitGenesis();
     else await this.checkGenesis();
     const lastOffset = position?.lastOffset ?? -1;
@@ -569,7 +569,7 @@ export class LedgerNode {
 
   // ---------------------------------------------------------------- reading
 
-  private async loadFromStore(): Promise<void> {
+  private async loadFromStore(position: NodePosition | undefined): Promise<void> {
     const [state, ids, leaves] = await Promise.all([this.store.loadState(), this.store.loadTransactionIds(), this.store.leafHashes()]);
     this.state = new Map([...state].map(([k, v]) => [k, { value: v.value ? (JSON.parse(new TextDecoder().decode(v.value)) as JsonValue) : null, version: v.version }]));
     this.committedIds = ids;
@@ -577,7 +577,6 @@ export class LedgerNode {
       this.accumulator.append(l);
       this.tree.append(l);
     }
-    const position = await this.store.position(this.options.chainId);
     if (position && position.headBlock >= 0) {
       const block = await this.store.block(position.headBlock);
       if (block) this.head = { blockNumber: block.blockNumber, hash: block.headerHash, header: JSON.parse(new TextDecoder().decode(block.header)) as BlockHeader };
@@ -585,8 +584,7 @@ export class LedgerNode {
     const config = this.state.get(CONFIG_KEY);
     this.config = config ? (config.value as unknown as ChainConfig) : undefined;
     this.configHistory = [];
-    for (const { blockNumber, result } of await this.store.configurationResults(CONFIG_KEY)) {
-      // The byte search may also match the text inside some other value; only a write of the key counts.
+    for (const { blockNumber, result } of await this.store.configurationResults()) {
       const written = (JSON.parse(new TextDecoder().decode(result)) as { writes: Array<{ key: string; value: unknown }> }).writes.find((w) => w.key === CONFIG_KEY);
       if (written) this.configHistory.push({ blockNumber, config: written.value as ChainConfig });
     }

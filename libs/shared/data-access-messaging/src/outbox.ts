@@ -204,7 +204,11 @@ export class OutboxRelay {
       // One publish stays under what a broker takes in one record batch; the rest follow at once.
       let bytes = 0;
       let take = 0;
-      while (take < rows.length && (take === 0 || bytes + encodedSize(rows[take].envelope) <= MAX_PUBLISH_BYTES)) bytes += encodedSize(rows[take++].envelope);
+      for (; take < rows.length; take++) {
+        const size = encodedSize(rows[take].envelope);
+        if (take > 0 && bytes + size > MAX_PUBLISH_BYTES) break;
+        bytes += size;
+      }
       this.moreWaiting = take < rows.length;
       rows.length = take;
       const ids = rows.map((r) => r.id);

@@ -1,4 +1,4 @@
-import { fromHex, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf } from '@alliance/protocol';
+import { fromHex, IDENTIFIER_PATTERN, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf } from '@alliance/protocol';
 import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView, StateWrite } from './types';
 
 /**
@@ -38,7 +38,6 @@ export interface Agent {
 export const agentKeyOf = (organizationId: string, agentId: string) => `identity/agent/${organizationId}/${agentId}`;
 export const keyIndexOf = (keyId: string) => `identity/key/${keyId}`;
 
-const AGENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ROLE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const MAX_KEYS = 16;
 const MAX_ROLES = 64;
@@ -106,7 +105,7 @@ function payloadOf(ctx: ContractContext, fields: readonly string[]): Record<stri
   const payload = ctx.transaction.payload as Record<string, unknown>;
   const extra = Object.keys(payload).filter((k) => !fields.includes(k));
   if (extra.length) return reject('IDENTITY.INVALID', `unexpected payload field(s): ${extra.join(', ')}`);
-  if (typeof payload['agentId'] !== 'string' || !AGENT_ID.test(payload['agentId'])) return reject('IDENTITY.INVALID', 'payload.agentId must be 1-64 of [a-z0-9._-], starting with a letter or digit');
+  if (typeof payload['agentId'] !== 'string' || !IDENTIFIER_PATTERN.test(payload['agentId'])) return reject('IDENTITY.INVALID', 'payload.agentId must be 1-64 of [a-z0-9._-], starting with a letter or digit');
   return payload;
 }
 

@@ -1,4 +1,4 @@
-import { canonicalBytes, fromHex, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf, SignatureDomain } from '@alliance/protocol';
+import { canonicalBytes, fromHex, IDENTIFIER_PATTERN, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf, SignatureDomain } from '@alliance/protocol';
 import { adminOnly, keyIndexOf, reject } from './agent-keys';
 import { CONFIG_KEY, requiredApprovals, validateChainConfig } from './config';
 import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, MemberConfig } from './types';
@@ -46,7 +46,6 @@ export const MEMBERSHIP_APPLICATION_DOMAIN = SignatureDomain.membershipApplicati
 export const proposalKeyOf = (proposalId: string) => `identity/proposal/${proposalId}`;
 
 const ROLES = ['manufacturer', 'supplier', 'logistics', 'warehouse', 'financier', 'regulator'];
-const ORG_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const CREDIT_CODE = /^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$/;
 
 function checkApplication(ctx: ContractContext, value: unknown, proofs: unknown): Application | ContractOutcome {
@@ -55,7 +54,7 @@ function checkApplication(ctx: ContractContext, value: unknown, proofs: unknown)
   const allowed = ['organizationId', 'legalName', 'creditCode', 'gs1CompanyPrefix', 'gln', 'role', 'adminKeys', 'nodeKey'];
   const extra = Object.keys(a).filter((k) => !allowed.includes(k));
   if (extra.length) return reject('IDENTITY.INVALID', `unexpected application field(s): ${extra.join(', ')}`);
-  if (typeof a.organizationId !== 'string' || !ORG_ID.test(a.organizationId)) return reject('IDENTITY.INVALID', 'application.organizationId must be 1-64 of [a-z0-9._-]');
+  if (typeof a.organizationId !== 'string' || !IDENTIFIER_PATTERN.test(a.organizationId)) return reject('IDENTITY.INVALID', 'application.organizationId must be 1-64 of [a-z0-9._-]');
   if (ctx.config.members.some((m) => m.organizationId === a.organizationId)) return reject('IDENTITY.ALREADY_MEMBER', `${a.organizationId} is already a member`);
   if (typeof a.legalName !== 'string' || a.legalName.length < 1 || a.legalName.length > 200) return reject('IDENTITY.INVALID', 'application.legalName must be 1-200 characters');
   if (typeof a.creditCode !== 'string' || !CREDIT_CODE.test(a.creditCode)) return reject('IDENTITY.INVALID', 'application.creditCode must be an 18-character unified social credit code');

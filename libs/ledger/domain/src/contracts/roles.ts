@@ -1,3 +1,4 @@
+import { IDENTIFIER_PATTERN } from '@alliance/protocol';
 import { adminOnly, agentKeyOf, type Agent, reject } from './agent-keys';
 import type { ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView } from './types';
 
@@ -31,8 +32,6 @@ export const grantsKeyOf = (organizationId: string, agentOrganizationId: string,
 
 const ROLE_ID = /^[a-z][a-z0-9_.-]{0,63}$/;
 const PERMISSION = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){1,5}$/;
-const ORG_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const AGENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const MAX_PERMISSIONS = 128;
 const MAX_INHERITS = 16;
 
@@ -116,7 +115,7 @@ function grantTarget(ctx: ContractContext): GrantTarget | ContractOutcome {
   const agent = payload['agent'] as { organizationId?: unknown; agentId?: unknown } | null;
   const roleId = payload['roleId'];
   if (typeof roleId !== 'string' || !ROLE_ID.test(roleId)) return reject('IDENTITY.INVALID', 'payload.roleId must be a role id');
-  if (!agent || typeof agent !== 'object' || typeof agent.organizationId !== 'string' || !ORG_ID.test(agent.organizationId) || typeof agent.agentId !== 'string' || !AGENT_ID.test(agent.agentId)) {
+  if (!agent || typeof agent !== 'object' || typeof agent.organizationId !== 'string' || !IDENTIFIER_PATTERN.test(agent.organizationId) || typeof agent.agentId !== 'string' || !IDENTIFIER_PATTERN.test(agent.agentId)) {
     return reject('IDENTITY.INVALID', 'payload.agent must be { "organizationId", "agentId" }');
   }
   const key = grantsKeyOf(ctx.transaction.creator.organizationId, agent.organizationId, agent.agentId);
