@@ -43,6 +43,8 @@ export const SignatureDomain = {
   configUpdate: 'alliance/config-update/v1',
   /** An applicant organization's admin key proving possession over its membership application. */
   membershipApplication: 'alliance/membership-application/v1',
+  /** A registered device's signature over one telemetry reading (docs/identity.md, Devices). */
+  deviceTelemetry: 'alliance/device-telemetry/v1',
 } as const;
 
 export type SignatureDomain = (typeof SignatureDomain)[keyof typeof SignatureDomain];
