@@ -27,13 +27,14 @@ const depConstraints = [
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:contracts', 'type:protocol'] },
             { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:util', 'type:data-access', 'type:contracts', 'type:protocol'] },
             { sourceTag: 'type:sdk', onlyDependOnLibsWithTags: ['type:protocol', 'type:contracts'], bannedExternalImports: FRAMEWORK },
-            // scopes: a service's code uses only its own scope and shared.
+            // scopes: a service's code uses only its own scope and shared, plus the chain's rules (ledger-domain,
+            // tagged scope:chain-rules): a read model evaluates the same pure contract functions the nodes run.
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared'] },
+            { sourceTag: 'scope:identity', onlyDependOnLibsWithTags: ['scope:identity', 'scope:shared', 'scope:chain-rules'] },
             { sourceTag: 'scope:ledger', onlyDependOnLibsWithTags: ['scope:ledger', 'scope:shared'] },
-            { sourceTag: 'scope:provenance', onlyDependOnLibsWithTags: ['scope:provenance', 'scope:shared'] },
-            { sourceTag: 'scope:finance', onlyDependOnLibsWithTags: ['scope:finance', 'scope:shared'] },
-            { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:audit', 'scope:shared'] },
+            { sourceTag: 'scope:provenance', onlyDependOnLibsWithTags: ['scope:provenance', 'scope:shared', 'scope:chain-rules'] },
+            { sourceTag: 'scope:finance', onlyDependOnLibsWithTags: ['scope:finance', 'scope:shared', 'scope:chain-rules'] },
+            { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:audit', 'scope:shared', 'scope:chain-rules'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
 ];
 
