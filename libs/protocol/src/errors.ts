@@ -36,6 +36,8 @@ export const ProtocolErrorCode = {
   MALFORMED_POLICY: 'PROTOCOL.MALFORMED_POLICY',
   MALFORMED_NOTE: 'PROTOCOL.MALFORMED_NOTE',
   MALFORMED_CHECKPOINT: 'PROTOCOL.MALFORMED_CHECKPOINT',
+  /** A device telemetry reading or its signature object breaks the format (docs/protocol.md §3.5). */
+  MALFORMED_TELEMETRY: 'PROTOCOL.MALFORMED_TELEMETRY',
   /** A signature from a trusted key did not verify (the whole note is rejected). */
   BAD_NOTE_SIGNATURE: 'PROTOCOL.BAD_NOTE_SIGNATURE',
   /** No signature from a trusted key verified. */

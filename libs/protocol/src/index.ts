@@ -52,4 +52,5 @@ export * from './transaction';
 export * from './block';
 export * from './checkpoint';
 export * from './receipt';
+export * from './telemetry';
 export type { StoredBlockColumns, StoredSignatureColumns, StoredTransactionRow, StateRow } from './node-api';

@@ -37,6 +37,19 @@ export interface Agent {
 
 export const agentKeyOf = (organizationId: string, agentId: string) => `identity/agent/${organizationId}/${agentId}`;
 export const keyIndexOf = (keyId: string) => `identity/key/${keyId}`;
+/** A device key's index (contracts/devices.ts): → { organizationId, deviceId }. */
+export const deviceKeyIndexOf = (keyId: string) => `identity/device-key/${keyId}`;
+
+/**
+ * True when a key is already on the chain in any role — an admin or node key
+ * in the configuration, an agent key (ended ones too), a device key — or in
+ * `pending` (the same transaction). Keys are never reused: the one check every
+ * contract that adds a key runs.
+ */
+export function keyInUse(config: ChainConfig, state: StateView, keyId: string, publicKeyHex: string, pending: ReadonlySet<string> = new Set()): boolean {
+  const inConfig = config.members.some((m) => m.keys.some((c) => c.keyId === keyId) || m.nodeKey.publicKey === publicKeyHex);
+  return inConfig || pending.has(keyId) || state.get(keyIndexOf(keyId)) !== undefined || state.get(deviceKeyIndexOf(keyId)) !== undefined;
+}
 
 const ROLE = /^[a-z][a-z0-9_.-]{0,63}$/;
 const MAX_KEYS = 16;
@@ -85,8 +98,8 @@ export function adminOnly(ctx: ContractContext, what = 'agents'): ContractOutcom
   return undefined;
 }
 
-/** A new key from `{ algorithm, publicKey }`: valid, never seen on the chain. */
-function newKey(ctx: ContractContext, value: unknown, pending: ReadonlySet<string>): AgentKey | ContractOutcome {
+/** @internal A new key from `{ algorithm, publicKey }`: a valid point, never seen on the chain (agents and devices alike). */
+export function parseNewKey(ctx: ContractContext, value: unknown, pending: ReadonlySet<string> = new Set()): { readonly keyId: string; readonly algorithm: string; readonly publicKey: string } | ContractOutcome {
   const k = value as { algorithm?: unknown; publicKey?: unknown } | null;
   if (!k || typeof k !== 'object' || !isSignatureAlgorithm(k.algorithm) || typeof k.publicKey !== 'string' || !/^(?:[0-9a-f]{2})+$/.test(k.publicKey)) {
     return reject('IDENTITY.INVALID', 'a key is { "algorithm": "ed25519" | "ecdsa-p256" | "ecdsa-secp256k1", "publicKey": lower-case hex }');
@@ -94,9 +107,13 @@ function newKey(ctx: ContractContext, value: unknown, pending: ReadonlySet<strin
   const bytes = fromHex(k.publicKey);
   if (!isValidPublicKey(k.algorithm, bytes)) return reject('IDENTITY.INVALID', `publicKey is not a valid ${k.algorithm} public key`);
   const keyId = keyIdOf(k.algorithm, bytes);
-  const inConfig = ctx.config.members.some((m) => m.keys.some((c) => c.keyId === keyId) || m.nodeKey.publicKey === k.publicKey);
-  if (inConfig || ctx.state.get(keyIndexOf(keyId)) || pending.has(keyId)) return reject('IDENTITY.KEY_EXISTS', `key ${keyId} is already registered on this chain; keys are never reused`);
-  return { keyId, algorithm: k.algorithm, publicKey: k.publicKey, addedAtBlock: ctx.blockNumber, endedAtBlock: null, endReason: null };
+  if (keyInUse(ctx.config, ctx.state, keyId, k.publicKey, pending)) return reject('IDENTITY.KEY_EXISTS', `key ${keyId} is already registered on this chain; keys are never reused`);
+  return { keyId, algorithm: k.algorithm, publicKey: k.publicKey };
+}
+
+function newKey(ctx: ContractContext, value: unknown, pending: ReadonlySet<string>): AgentKey | ContractOutcome {
+  const key = parseNewKey(ctx, value, pending);
+  return 'ok' in key ? key : { ...key, addedAtBlock: ctx.blockNumber, endedAtBlock: null, endReason: null };
 }
 
 const isOutcome = (v: AgentKey | ContractOutcome): v is ContractOutcome => 'ok' in v;

@@ -5,4 +5,5 @@ export * from './config';
 export * from './agent-keys';
 export * from './roles';
 export * from './membership';
+export * from './devices';
 export * from './executor';

@@ -1,5 +1,5 @@
 import { canonicalBytes, fromHex, IDENTIFIER_PATTERN, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf, SignatureDomain } from '@alliance/protocol';
-import { adminOnly, keyIndexOf, reject } from './agent-keys';
+import { adminOnly, keyInUse, reject } from './agent-keys';
 import { CONFIG_KEY, requiredApprovals, validateChainConfig } from './config';
 import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, MemberConfig } from './types';
 
@@ -70,7 +70,7 @@ function checkApplication(ctx: ContractContext, value: unknown, proofs: unknown)
   }
   if (a.nodeKey?.algorithm !== 'ed25519') return reject('IDENTITY.INVALID', 'application.nodeKey must be an Ed25519 key');
   const ids = keys.map((k) => keyIdOf(k.algorithm as 'ed25519', fromHex(k.publicKey)));
-  if (new Set(ids).size !== ids.length || ids.some((id) => ctx.state.get(keyIndexOf(id)) || ctx.config.members.some((m) => m.keys.some((c) => c.keyId === id)))) {
+  if (new Set(ids).size !== ids.length || keys.some((k, i) => keyInUse(ctx.config, ctx.state, ids[i], k.publicKey))) {
     return reject('IDENTITY.KEY_EXISTS', 'an admin key is already registered on this chain (keys are never reused)');
   }
   // Proof of possession: every admin key signs the application.

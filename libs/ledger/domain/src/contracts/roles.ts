@@ -64,7 +64,8 @@ export function permissionsOf(state: StateView, agentOrganizationId: string, age
   return rolePermissions(state, scopeOrganizationId, grants?.roles ?? []);
 }
 
-function exactFields(payload: Record<string, unknown>, fields: readonly string[]): ContractOutcome | undefined {
+/** @internal shared by the identity contracts: a payload with no field outside `fields`. */
+export function exactFields(payload: Record<string, unknown>, fields: readonly string[]): ContractOutcome | undefined {
   const extra = Object.keys(payload).filter((k) => !fields.includes(k));
   return extra.length ? reject('IDENTITY.INVALID', `unexpected payload field(s): ${extra.join(', ')}`) : undefined;
 }
