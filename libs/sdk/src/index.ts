@@ -33,6 +33,10 @@ export type { AllianceKey, EncryptedKeyFile, PlainKeyFile, KeyFile, KeyFileInfo,
 export { buildTransaction, signTransaction, createEnvelope, randomNonce, envelopeTransactionId } from './transactions';
 export type { TransactionInput } from './transactions';
 
+// Device telemetry: a device signs its readings with its own key.
+export { signTelemetry } from './telemetry';
+export type { TelemetryInput } from './telemetry';
+
 // The API client.
 export { AllianceClient, problemError } from './client';
 export type {
@@ -81,6 +85,8 @@ export {
   fromBase64Url,
   ProtocolError,
   ProtocolErrorCode,
+  verifyTelemetrySignature,
+  validateSignedTelemetry,
 } from '@alliance/protocol';
 export type {
   SignatureAlgorithm,
@@ -94,4 +100,7 @@ export type {
   CertificationPolicy,
   JsonObject,
   JsonValue,
+  TelemetryReading,
+  TelemetryMeasurement,
+  SignedTelemetry,
 } from '@alliance/protocol';
