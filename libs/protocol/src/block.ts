@@ -2,7 +2,7 @@ import { JsonValue, canonicalBytes, canonicalize } from './canonical-json';
 import { ascii, concatBytes, fromBase64Url, fromHex, toBase64Url, toHex } from './encoding';
 import { ProtocolError, ProtocolErrorCode, fail } from './errors';
 import { SignatureDomain, sha256 } from './hash';
-import { SIGNATURE_LENGTH, Verifier, keyId, publicKeyOf, sign, verify } from './keys';
+import { Verifier, keyId, publicKeyOf, sign, verify } from './keys';
 import { MerkleAccumulator, MerkleAccumulatorState, leafHash, merkleRoot } from './merkle';
 import { Envelope, envelopeLeafHash, transactionId, validateEnvelope } from './transaction';
 import {
@@ -13,6 +13,7 @@ import {
   expectHex,
   expectIdentifier,
   expectInteger,
+  expectSignatureValue,
   expectString,
   expectTimestamp,
 } from './validate';
@@ -147,13 +148,7 @@ export function validateHeaderSignature(value: unknown, path = ''): HeaderSignat
   expectIdentifier(s['organizationId'], SIG, `${path}/organizationId`);
   expectHex(s['keyId'], 16, SIG, `${path}/keyId`);
   if (s['algorithm'] !== 'ed25519') fail(SIG, 'node keys are ed25519', `${path}/algorithm`);
-  let raw: Uint8Array;
-  try {
-    raw = fromBase64Url(s['value'] as string);
-  } catch {
-    return fail(SIG, 'must be base64url without padding', `${path}/value`);
-  }
-  if (raw.length !== SIGNATURE_LENGTH) fail(SIG, `must encode ${SIGNATURE_LENGTH} bytes`, `${path}/value`);
+  expectSignatureValue(s['value'], SIG, `${path}/value`);
   return value as HeaderSignature;
 }
 

@@ -2,9 +2,9 @@ import { canonicalBytes, canonicalize } from './canonical-json';
 import { fromBase64Url, isBytes, toBase64Url, utf8 } from './encoding';
 import { ProtocolErrorCode, fail } from './errors';
 import { SignatureDomain } from './hash';
-import { SIGNATURE_LENGTH, type SignatureAlgorithm, type Verifier, isSignatureAlgorithm, keyId, publicKeyOf, sign, verify } from './keys';
+import { type SignatureAlgorithm, type Verifier, isSignatureAlgorithm, keyId, publicKeyOf, sign, verify } from './keys';
 import type { SigningKey } from './transaction';
-import { exactObject, expectArray, expectHex, expectIdentifier, expectInteger, expectString, expectTimestamp } from './validate';
+import { exactObject, expectArray, expectHex, expectIdentifier, expectInteger, expectSignatureValue, expectString, expectTimestamp } from './validate';
 
 /**
  * Device telemetry (docs/protocol.md §3.5, docs/identity.md "Devices"): one
@@ -96,13 +96,7 @@ export function validateSignedTelemetry(value: unknown): SignedTelemetry {
   if (!isSignatureAlgorithm(sig['algorithm'])) fail(ProtocolErrorCode.UNSUPPORTED_ALGORITHM, 'unsupported algorithm', '/signature/algorithm');
   expectHex(sig['keyId'], 16, T, '/signature/keyId');
   if (sig['keyId'] !== reading.keyId) fail(ProtocolErrorCode.KEY_ID_MISMATCH, 'differs from /reading/keyId', '/signature/keyId');
-  let raw: Uint8Array;
-  try {
-    raw = fromBase64Url(sig['value'] as string);
-  } catch {
-    return fail(T, 'must be base64url without padding', '/signature/value');
-  }
-  if (raw.length !== SIGNATURE_LENGTH) fail(T, `must encode ${SIGNATURE_LENGTH} bytes`, '/signature/value');
+  expectSignatureValue(sig['value'], T, '/signature/value');
   return value as SignedTelemetry;
 }
 

@@ -2,7 +2,7 @@ import { JsonObject, canonicalBytes, canonicalize, isJsonObject, parseCanonical 
 import { bytesEqual, fromBase64Url, isBytes, toBase64Url, toHex, utf8 } from './encoding';
 import { ProtocolError, ProtocolErrorCode, fail } from './errors';
 import { SignatureDomain, sha256 } from './hash';
-import { SIGNATURE_LENGTH, SignatureAlgorithm, Verifier, isSignatureAlgorithm, keyId, publicKeyOf, sign, verify } from './keys';
+import { SignatureAlgorithm, Verifier, isSignatureAlgorithm, keyId, publicKeyOf, sign, verify } from './keys';
 import { leafHash } from './merkle';
 import {
   NONCE_PATTERN,
@@ -10,6 +10,7 @@ import {
   exactObject,
   expectHex,
   expectIdentifier,
+  expectSignatureValue,
   expectString,
   expectTimestamp,
 } from './validate';
@@ -71,13 +72,7 @@ function checkEnvelopeFields(value: unknown): Envelope {
   if (!isSignatureAlgorithm(sig['algorithm'])) fail(ProtocolErrorCode.UNSUPPORTED_ALGORITHM, 'unsupported algorithm', '/signature/algorithm');
   expectHex(sig['keyId'], 16, ENV, '/signature/keyId');
   if (sig['keyId'] !== tx.creator.keyId) fail(ProtocolErrorCode.KEY_ID_MISMATCH, 'differs from /transaction/creator/keyId', '/signature/keyId');
-  let raw: Uint8Array;
-  try {
-    raw = fromBase64Url(sig['value'] as string);
-  } catch {
-    return fail(ENV, 'must be base64url without padding', '/signature/value');
-  }
-  if (raw.length !== SIGNATURE_LENGTH) fail(ENV, `must encode ${SIGNATURE_LENGTH} bytes`, '/signature/value');
+  expectSignatureValue(sig['value'], ENV, '/signature/value');
   return value as Envelope;
 }
 

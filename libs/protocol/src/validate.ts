@@ -1,6 +1,7 @@
 import { isJsonObject } from './canonical-json';
-import { isHex } from './encoding';
+import { fromBase64Url, isHex } from './encoding';
 import { ProtocolErrorCode, fail } from './errors';
+import { SIGNATURE_LENGTH } from './keys';
 
 /**
  * Field rules shared by transactions, headers, results and receipts. Every
@@ -87,4 +88,16 @@ export function expectArray(value: unknown, code: ProtocolErrorCode, path: strin
   if (!Array.isArray(value)) fail(code, 'must be an array', path);
   if (value.length > maxLength) fail(code, `must have at most ${maxLength} elements`, path);
   return value;
+}
+
+/** A signature `value`: base64url without padding of exactly SIGNATURE_LENGTH bytes (envelopes, header signatures, telemetry). */
+export function expectSignatureValue(value: unknown, code: ProtocolErrorCode, path: string): Uint8Array {
+  let raw: Uint8Array;
+  try {
+    raw = fromBase64Url(value as string);
+  } catch {
+    return fail(code, 'must be base64url without padding', path);
+  }
+  if (raw.length !== SIGNATURE_LENGTH) fail(code, `must encode ${SIGNATURE_LENGTH} bytes`, path);
+  return raw;
 }
