@@ -64,8 +64,10 @@ function checkMeasurement(value: unknown, path: string): void {
     fail(T, 'must be a CBV sensor measurement type by short name (e.g. "Temperature") or the absolute URI of another type', `${path}/type`);
   }
   const v = m['value'];
-  if (typeof v === 'number') expectInteger(v, Number.MIN_SAFE_INTEGER, T, `${path}/value`);
-  else if (typeof v !== 'string' || v.length > 40 || !DECIMAL.test(v) || NEGATIVE_ZERO.test(v)) fail(T, 'must be an integer or a decimal string like "-18.25" (no exponent, no leading zeros, at most 40 characters)', `${path}/value`);
+  const decimal = typeof v === 'string' && v.length <= 40 && DECIMAL.test(v) && !NEGATIVE_ZERO.test(v);
+  if (!decimal && !(typeof v === 'number' && Number.isSafeInteger(v))) {
+    fail(T, 'must be an integer or a decimal string like "-18.25" (a fraction is never a JSON number; no exponent, no leading zeros, at most 40 characters)', `${path}/value`);
+  }
   expectString(m['uom'], UOM, T, `${path}/uom`, 'a UN/CEFACT Recommendation 20 unit code (2-3 of [A-Z0-9], e.g. "CEL")');
 }
 

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { validateEnvelope, verifyEnvelope } from '@alliance/protocol';
+import { validateEnvelope, validateSignedTelemetry, verifyEnvelope, verifyTelemetrySignature } from '@alliance/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { vectors } from './test/vectors';
 import { keyFileInfo } from './index';
@@ -56,7 +56,7 @@ afterAll(async () => {
 
 describe('alliance CLI', () => {
   it('prints help for every command, exit 0; usage errors exit 2', async () => {
-    for (const args of [['--help'], ['keygen', '--help'], ['sign', '--help'], ['submit', '--help'], ['receipt', '--help'], ['verify', '--help'], ['verify', 'receipt', '--help'], ['verify', 'block', '--help'], ['verify', 'checkpoint', '-h'], ['verify', 'chain', '--help']]) {
+    for (const args of [['--help'], ['keygen', '--help'], ['sign', '--help'], ['device', 'sign', '--help'], ['submit', '--help'], ['receipt', '--help'], ['verify', '--help'], ['verify', 'receipt', '--help'], ['verify', 'block', '--help'], ['verify', 'checkpoint', '-h'], ['verify', 'chain', '--help']]) {
       const run = await alliance(args);
       expect(run.code, args.join(' ')).toBe(0);
       expect(run.stdout, args.join(' ')).toMatch(/usage: alliance/);
@@ -104,6 +104,23 @@ describe('alliance CLI', () => {
     expect(inline.code, inline.stderr).toBe(0);
     expect(JSON.parse(inline.stdout).transaction).toMatchObject({ nonce: 'fixed-1', timestamp: '2026-11-25T20:00:00.000Z', payload: { n: 1 } });
     expect((await alliance(['sign', '--key', file('org2.key.json'), '--chain', 'c1', '--type', 'ledger.anchor', '--payload', '[1]'])).code).toBe(2);
+  }, 60_000);
+
+  it('device sign: a device signs a reading with its own key file; malformed readings exit 2', async () => {
+    const keygen = await alliance(['keygen', '--org', 'org1', '--out', file('device.key.json'), '--json']);
+    expect(keygen.code, keygen.stderr).toBe(0);
+    const info = keyFileInfo(readFileSync(file('device.key.json'), 'utf8'));
+    const args = ['device', 'sign', '--key', file('device.key.json'), '--device', 'urn:epc:id:giai:0614141.TH-0042', '--sequence', '7', '--observed-at', '2026-12-02T08:15:30.250Z'];
+    const run = await alliance([...args, '--readings', '[{"type":"Temperature","value":"-18.25","uom":"CEL"}]']);
+    expect(run.code, run.stderr).toBe(0);
+    const signed = validateSignedTelemetry(JSON.parse(run.stdout));
+    expect(signed.reading).toEqual({ deviceId: 'urn:epc:id:giai:0614141.TH-0042', organizationId: 'org1', keyId: info.keyId, sequence: 7, observedAt: '2026-12-02T08:15:30.250Z', readings: [{ type: 'Temperature', value: '-18.25', uom: 'CEL' }] });
+    expect(verifyTelemetrySignature(signed, info.publicKey)).toBe(true);
+    const float = await alliance([...args, '--readings', '[{"type":"Temperature","value":-18.25,"uom":"CEL"}]']);
+    expect(float.code).toBe(2);
+    expect(float.stderr).toMatch(/cannot sign: .*decimal string/);
+    expect((await alliance([...args, '--readings', '{"type":"Temperature"}'])).code).toBe(2);
+    expect((await alliance([...args.slice(0, 4), '--readings', '[]'])).stderr).toMatch(/--device is required/);
   }, 60_000);
 
   it('verify receipt accepts the worked example and rejects it with any of several flipped bits (exit 1)', async () => {

@@ -16,7 +16,8 @@ import { ChainProgressReporter } from './cli/progress';
 import { ParsedArgs, UsageError, integerOption, parseArgs, positionals, required } from './cli/args';
 import { AllianceClient, CommittedTransaction } from './client';
 import { AllianceApiError, AllianceSdkError, SdkErrorCode } from './errors';
-import { DEFAULT_SCRYPT_PARAMS, encryptKey, generateKey, keyFileInfo, plainKeyFile, readKeyFile } from './keys';
+import { type AllianceKey, DEFAULT_SCRYPT_PARAMS, encryptKey, generateKey, keyFileInfo, plainKeyFile, readKeyFile } from './keys';
+import { signTelemetry } from './telemetry';
 import { createEnvelope } from './transactions';
 import { ChainTrust, parseTrust } from './trust';
 import { verifyBlock, verifyCheckpoint, verifyReceipt } from './verify';
@@ -63,6 +64,7 @@ usage: alliance <command> [options]
 commands:
   keygen               create a signing key (encrypted key file when a passphrase is given)
   sign                 sign a transaction; prints the envelope JSON
+  device sign          sign a device telemetry reading with the device's key
   submit               submit an envelope (or a batch) to a node
   receipt              fetch a transaction's receipt
   verify receipt       verify a receipt offline
@@ -107,6 +109,23 @@ options:
   --timestamp <time>     RFC 3339 UTC with milliseconds (default: now)
   --passphrase-env VAR   environment variable holding the key file's passphrase
   --out <file>           write the envelope to <file> instead of stdout
+`,
+  'device sign': `usage: alliance device sign --key <file> --device <deviceId> --readings <json|@file|-> [--sequence <n>] [--observed-at <t>] [--org <id>] [--passphrase-env VAR] [--out <file>]
+
+Signs one telemetry reading with the device's own key (domain
+alliance/device-telemetry/v1, docs/protocol.md §3.5) and prints the signed
+reading (canonical JSON, one line). It counts while the device is registered
+with this key and active (docs/identity.md, "Devices").
+
+options:
+  --key <file>           the device's key file (alliance keygen on the device)
+  --device <deviceId>    the device id as registered (urn:epc:id:giai:… or did:…)
+  --readings <json>      [{ "type": "Temperature", "value": "-18.25", "uom": "CEL" }, …]: JSON text, @file, or - for stdin
+  --sequence <n>         the device's counter (integer >= 0)
+  --observed-at <time>   RFC 3339 UTC with milliseconds (default: now)
+  --org <id>             the owner organization (default: the key file's)
+  --passphrase-env VAR   environment variable holding the key file's passphrase
+  --out <file>           write the signed reading to <file> instead of stdout
 `,
   submit: `usage: alliance submit --url <base URL> [--wait] [--timeout <ms>] [--out <file>] <envelope.json|->
 
@@ -290,32 +309,37 @@ async function keygen(io: CliIo, args: ParsedArgs): Promise<number> {
   return EXIT.ok;
 }
 
+async function loadKey(io: CliIo, args: ParsedArgs, keyPath: string): Promise<AllianceKey> {
+  const keyText = decodeText(await readInput(io, keyPath), 'the key file');
+  try {
+    const info = keyFileInfo(keyText);
+    const secret = passphrase(io, args);
+    if (info.encrypted && secret === undefined) throw new UsageError(`${keyPath} is encrypted: pass --passphrase-env VAR naming the environment variable that holds its passphrase`);
+    return await readKeyFile(keyText, secret);
+  } catch (error) {
+    if (error instanceof AllianceSdkError) throw new UsageError(`${keyPath}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A JSON option: the text itself, @file, or - for stdin. */
+async function jsonArgument(io: CliIo, value: string, name: string): Promise<unknown> {
+  const text = value === '-' ? decodeText(await io.readStdin(), `the ${name}`) : value.startsWith('@') ? decodeText(await readInput(io, value.slice(1)), `the ${name}`) : value;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${name} is not JSON`);
+  }
+}
+
 async function sign(io: CliIo, args: ParsedArgs): Promise<number> {
   positionals(args, 0, '');
   const keyPath = required(args, 'key');
   const chainId = required(args, 'chain');
   const type = required(args, 'type');
-  const payloadArg = required(args, 'payload');
-  const payloadText =
-    payloadArg === '-' ? decodeText(await io.readStdin(), 'the payload') : payloadArg.startsWith('@') ? decodeText(await readInput(io, payloadArg.slice(1)), 'the payload') : payloadArg;
-  let payload: unknown;
-  try {
-    payload = JSON.parse(payloadText);
-  } catch {
-    throw new UsageError('--payload is not JSON');
-  }
+  const payload = await jsonArgument(io, required(args, 'payload'), 'payload');
   if (!isJsonObject(payload)) throw new UsageError('--payload must be a JSON object');
-  const keyText = decodeText(await readInput(io, keyPath), 'the key file');
-  let key;
-  try {
-    const info = keyFileInfo(keyText);
-    const secret = passphrase(io, args);
-    if (info.encrypted && secret === undefined) throw new UsageError(`${keyPath} is encrypted: pass --passphrase-env VAR naming the environment variable that holds its passphrase`);
-    key = await readKeyFile(keyText, secret);
-  } catch (error) {
-    if (error instanceof AllianceSdkError) throw new UsageError(`${keyPath}: ${error.message}`);
-    throw error;
-  }
+  const key = await loadKey(io, args, keyPath);
   let envelope: Envelope;
   try {
     envelope = createEnvelope(key, {
@@ -330,6 +354,33 @@ async function sign(io: CliIo, args: ParsedArgs): Promise<number> {
     throw new UsageError(`cannot sign: ${(error as Error).message}`);
   }
   const text = `${canonicalize(envelope)}\n`;
+  const out = args.options.get('out');
+  if (out !== undefined) writeOut(out, text);
+  else io.stdout.write(text);
+  return EXIT.ok;
+}
+
+async function deviceSign(io: CliIo, args: ParsedArgs): Promise<number> {
+  positionals(args, 0, '');
+  const keyPath = required(args, 'key');
+  const deviceId = required(args, 'device');
+  const readings = await jsonArgument(io, required(args, 'readings'), 'readings');
+  if (!Array.isArray(readings)) throw new UsageError('--readings must be a JSON array of { type, value, uom }');
+  const key = await loadKey(io, args, keyPath);
+  let signed;
+  try {
+    signed = signTelemetry(key, {
+      deviceId,
+      readings,
+      ...(args.options.has('sequence') ? { sequence: integerOption(args, 'sequence', 0, 0, Number.MAX_SAFE_INTEGER) } : {}),
+      ...(args.options.has('observed-at') ? { observedAt: args.options.get('observed-at') } : {}),
+      ...(args.options.has('org') ? { organizationId: args.options.get('org') } : {}),
+    });
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`cannot sign: ${(error as Error).message}`);
+  }
+  const text = `${canonicalize(signed)}\n`;
   const out = args.options.get('out');
   if (out !== undefined) writeOut(out, text);
   else io.stdout.write(text);
@@ -547,6 +598,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   keygen: { spec: { options: ['org', 'out', 'algorithm', 'passphrase-env'], flags: ['force', 'json'] }, run: keygen },
   sign: { spec: { options: ['key', 'chain', 'type', 'payload', 'org', 'nonce', 'timestamp', 'passphrase-env', 'out'] }, run: sign },
+  'device sign': { spec: { options: ['key', 'device', 'readings', 'sequence', 'observed-at', 'org', 'passphrase-env', 'out'] }, run: deviceSign },
   submit: { spec: { options: ['url', 'timeout', 'out'], flags: ['wait'] }, run: submit },
   receipt: { spec: { options: ['url', 'wait', 'out'] }, run: receipt },
   'verify receipt': { spec: { options: ['members', 'chain'], flags: ['json'] }, run: verifyReceiptCommand },
@@ -574,6 +626,9 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return second === undefined ? EXIT.usage : EXIT.ok;
     }
     name = `verify ${second}`;
+    rest = argv.slice(2);
+  } else if (first === 'device' && second !== undefined && !second.startsWith('-')) {
+    name = `device ${second}`;
     rest = argv.slice(2);
   }
   const command = COMMANDS[name];
