@@ -20,6 +20,11 @@ export const ledgerConfigShape = {
   LEDGER_VERIFY_THREADS: field.optionalNonNegativeInt(),
   /** Most transactions in one batch submission. */
   LEDGER_BATCH_LIMIT: field.positiveInt(1_000),
+  /**
+   * Peers' ledger node URLs (comma-separated) a new or lagging node copies certified blocks from before it
+   * follows the ordering log (docs/ledger.md, Bootstrapping); every block is re-executed and must match.
+   */
+  LEDGER_BOOTSTRAP_PEERS: field.optionalHttpUrlList(),
   /** Most certified blocks a `ledgerBlockCertified(from:)` subscription replays before live ones. */
   LEDGER_SUBSCRIPTION_REPLAY_LIMIT: field.positiveInt(1_000),
 };

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Topics } from '@alliance/contracts';
 import { canonicalBytes, fromHex, nodeVerify } from '@alliance/protocol';
-import { agentKeyContracts, roleContracts, deviceContracts, anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
+import { agentKeyContracts, roleContracts, deviceContracts, membershipContracts, anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
 import { KafkaOrderingLog, PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { LedgerNode, VerifierPool } from '@alliance/ledger/feature-node';
 import { createPool } from '@alliance/shared/data-access-postgres';
@@ -14,13 +14,9 @@ import { LedgerResolver } from './ledger-graphql';
 
 export type LedgerConfig = ServiceConfig<typeof ledgerConfigShape>;
 
-/**
- * The contracts every node of this build runs; later modules register theirs here.
- * Not yet: `membershipContracts` (docs/identity.md, "Membership by vote" — waits until
- * `alliance verify chain` can follow a configuration written by a vote).
- */
+/** The contracts every node of this build runs; later modules register theirs here. */
 export function ledgerRegistry(): ContractRegistry {
-  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...deviceContracts]);
+  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...deviceContracts, ...membershipContracts]);
 }
 
 interface NodeKeyFile {
@@ -67,6 +63,7 @@ export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: 
     pool: runtime.pool,
     log,
     orderingSource: config.MESSAGING === 'kafka' ? `kafka:${orderingTopicOf(config.CHAIN_ID)}/0` : 'solo',
+    bootstrapPeers: config.LEDGER_BOOTSTRAP_PEERS,
     registry: ledgerRegistry(),
     verifier: nodeVerify,
     verifierPool: VerifierPool.shared({ threads: config.LEDGER_VERIFY_THREADS, logger: (level, message) => logger[level](message) }),

@@ -39,10 +39,29 @@ describe('verifyChain, full mode (the node serves block transactions)', () => {
     expect(progress[0]).toMatchObject({ mode: 'full', targetBlock: 7 });
   });
 
-  it("follows a configuration change (approved by the old members) and certifies later blocks with the new node keys", async () => {
+  it('follows a configuration change certified by the members before it, and certifies later blocks with the new node keys', async () => {
     const result = await run({ blocks: 5, rotateAfter: 2 });
     expect(result.ok).toBe(true);
-    expect(result.notes.join('\n')).toMatch(/configuration 1 from block 3, approved by org1, org2/);
+    expect(result.notes.join('\n')).toMatch(/configuration 1 from block 3 \(certified by the members of configuration 0\)/);
+  });
+
+  it('follows a configuration written without approvals (a deciding membership vote): the certification of its block is what counts', async () => {
+    const result = await run({ blocks: 5, rotateAfter: 2, rotationApprovals: false });
+    expect(result.ok).toBe(true);
+    expect(result.notes.join('\n')).toMatch(/configuration 1 from block 3/);
+  });
+
+  it('refuses a configuration block certified only by the members it brings in', async () => {
+    // org3's new node key alone is not one of the members before block 3, so org1+org2+new-org3 ≠ org1+org2+org3:
+    // with the rotation block signed by the new keys, the old org3 signature is missing and the new one does not count.
+    const result = failure(await run({ blocks: 5, rotateAfter: 2, rotationSignedBy: 'new' }));
+    expect(result).toMatchObject({ blockNumber: 3, code: 'PROTOCOL.BAD_HEADER_SIGNATURE' });
+  });
+
+  it('refuses a configuration block whose configuration skips a sequence', async () => {
+    const result = failure(await run({ blocks: 5, rotateAfter: 2, rotationSequence: 2 }));
+    expect(result).toMatchObject({ blockNumber: 3, code: ChainFailureCode.BAD_CONFIG_UPDATE });
+    expect(result.detail).toMatch(/sequence 2 does not follow 0/);
   });
 
   it('names the block whose stored transaction was changed', async () => {

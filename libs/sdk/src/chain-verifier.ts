@@ -18,7 +18,6 @@ import {
   resultLeafHash,
   toHex,
   transactionId,
-  validateEnvelope,
   validateResultEntry,
 } from '@alliance/protocol';
 import { AllianceClient, BlockTransactionsView, BlockView, CheckpointView } from './client';
@@ -26,7 +25,7 @@ import { AllianceApiError, AllianceSdkError } from './errors';
 import { verifyConsistency, verifyInclusion } from './proofs';
 import { StateReplay } from './state-replay';
 import { checkpointSignatureDifference, storedBlockDifference, storedTransactionDifference } from './stored-columns';
-import { CONFIG_STATE_KEY, ChainTrust, applyConfigUpdate, trustFromGenesis } from './trust';
+import { CONFIG_STATE_KEY, ChainTrust, adoptConfiguration, trustFromGenesis } from './trust';
 import { verifyBlock, verifyCheckpoint } from './verify';
 
 /**
@@ -340,9 +339,11 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
       throw new Failure(0, ChainFailureCode.GENESIS_MISMATCH, `block 0 has configSequence ${header.configSequence}, the genesis configuration is ${trust.sequence}`);
     }
 
-    // A configuration block changes the members; it is certified by the new ones (its configSequence).
+    // A configuration block is certified by the members in force before it (`trust`); its
+    // configuration's members certify the blocks after it (docs/protocol.md §7.4).
+    let next = trust;
     if (n > 0 && header.configSequence !== trust.sequence) {
-      trust = await followConfiguration(n, header, view, records, trust);
+      next = await followConfiguration(n, header, view, records, trust);
     } else if (records !== null && n > 0 && records.some((r) => r.result.code === 'VALID' && r.result.writes.some((w) => w.key === CONFIG_STATE_KEY))) {
       throw new Failure(n, ChainFailureCode.BAD_CONFIG_UPDATE, `block ${n} changes the configuration but keeps configSequence ${header.configSequence}`);
     }
@@ -395,6 +396,7 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
     }
 
     trustAt.set(n, trust);
+    trust = next;
     at.previous = header;
     blocks++;
     transactions += header.transactionCount;
@@ -404,11 +406,11 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
   };
 
   const followConfiguration = async (n: number, header: BlockHeader, view: BlockView, records: DecodedRecord[] | null, current: ChainTrust): Promise<ChainTrust> => {
-    let change: { envelope: Envelope; config: unknown } | null = null;
+    let change: { config: unknown } | null = null;
     if (records !== null) {
       for (const r of records) {
         const write = r.result.code === 'VALID' ? r.result.writes.find((w) => w.key === CONFIG_STATE_KEY) : undefined;
-        if (write && r.envelope) change = { envelope: r.envelope, config: write.value };
+        if (write && r.envelope) change = { config: write.value };
       }
     } else {
       // Headers mode: the configuration transaction's receipt gives its envelope and result, proven against this header.
@@ -440,7 +442,7 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
             root: fromHex(header.logRoot),
           });
         const write = receipt.result.code === 'VALID' ? receipt.result.writes.find((w) => w.key === CONFIG_STATE_KEY) : undefined;
-        if (write && proven) change = { envelope: validateEnvelope(receipt.envelope), config: write.value };
+        if (write && proven) change = { config: write.value };
       }
     }
     if (change === null) {
@@ -450,12 +452,12 @@ export async function verifyChain(client: AllianceClient, options: ChainVerifyOp
         `block ${n} is under configuration ${header.configSequence}, but no committed configuration change to it can be found or proven (members in force: configuration ${current.sequence})`,
       );
     }
-    const applied = applyConfigUpdate(current, change.envelope, change.config);
+    const applied = adoptConfiguration(current, change.config);
     if (!applied.ok) throw new Failure(n, ChainFailureCode.BAD_CONFIG_UPDATE, `the configuration change in block ${n} is not valid: ${applied.detail}`);
     if (applied.trust.sequence !== header.configSequence) {
       throw new Failure(n, ChainFailureCode.BAD_CONFIG_UPDATE, `block ${n} says configSequence ${header.configSequence}, its configuration change makes it ${applied.trust.sequence}`);
     }
-    notes.push(`configuration ${applied.trust.sequence} from block ${n}, approved by ${applied.approvedBy.join(', ')}`);
+    notes.push(`configuration ${applied.trust.sequence} from block ${n} (certified by the members of configuration ${current.sequence})`);
     return applied.trust;
   };
 

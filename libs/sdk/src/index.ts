@@ -62,7 +62,7 @@ export type { StateRow, StoredBlockColumns, StoredSignatureColumns, StoredTransa
 // Offline verification.
 export { verifyReceipt, verifyBlock, verifyCheckpoint, verifyTreeExtension } from './verify';
 export type { TrustOptions, BlockInput, BlockCheckOptions, BlockVerification, CheckpointVerification, ReceiptVerification, TreeHead, Verdict } from './verify';
-export { parseTrust, trustFromGenesis, trustFromChainConfig, applyConfigUpdate, CONFIG_STATE_KEY } from './trust';
+export { parseTrust, trustFromGenesis, trustFromChainConfig, adoptConfiguration, CONFIG_STATE_KEY } from './trust';
 export type { ChainTrust, ConfigChange } from './trust';
 export { verifyChain, ChainFailureCode } from './chain-verifier';
 export type { ChainVerification, ChainVerifyOptions, ChainProgress, ChainHead, ChainMode } from './chain-verifier';

@@ -3,18 +3,13 @@ import {
   ConsortiumMember,
   Envelope,
   ProtocolError,
-  SignatureDomain,
   canonicalBytes,
-  fromBase64Url,
-  fromHex,
   isJsonObject,
   leafHash,
-  requiredSignatures,
   toHex,
   validateEnvelope,
   validateMembers,
   validatePolicy,
-  verify,
 } from '@alliance/protocol';
 import { AllianceSdkError, SdkErrorCode } from './errors';
 
@@ -134,52 +129,25 @@ export function parseTrust(value: unknown): ChainTrust {
   return bad('not a members file: expected a genesis envelope, a chain configuration, or { members: [...] }');
 }
 
-export type ConfigChange = { readonly ok: true; readonly trust: ChainTrust; readonly approvedBy: string[] } | { readonly ok: false; readonly detail: string };
+export type ConfigChange = { readonly ok: true; readonly trust: ChainTrust } | { readonly ok: false; readonly detail: string };
 
 /**
- * Follows a configuration change the way the `config.update` contract decides
- * it: the new configuration's sequence is the current one + 1, and enough of
- * the *current* members approved it (node-key signatures over its canonical
- * bytes in domain `alliance/config-update/v1`) under the current
- * configuration policy. So a verifier that pinned the genesis members can
- * follow every membership change without trusting the node.
+ * The members after a block that changes the configuration (docs/protocol.md
+ * §7.4): the block itself is certified by `current` (the members in force
+ * before it), whose signatures cover the results root that commits to
+ * `newConfig`; so a verifier that trusts `current` adopts `newConfig` —
+ * whichever contract wrote it (`config.update` with approvals, a deciding
+ * membership vote) — provided it is a well-formed next configuration of the
+ * same chain.
  */
-export function applyConfigUpdate(current: ChainTrust, envelope: Envelope, newConfig: unknown): ConfigChange {
+export function adoptConfiguration(current: ChainTrust, newConfig: unknown): ConfigChange {
   try {
-    const payload = envelope.transaction.payload as Record<string, unknown>;
-    if (canonicalString(payload['config']) !== canonicalString(newConfig)) return { ok: false, detail: 'the written configuration is not the one the transaction proposed' };
     const next = trustFromChainConfig(newConfig);
     if (next.sequence !== current.sequence + 1) return { ok: false, detail: `configuration sequence ${next.sequence} does not follow ${current.sequence}` };
     if (current.chainId !== undefined && next.chainId !== undefined && next.chainId !== current.chainId) return { ok: false, detail: 'the configuration names another chain' };
-    const message = canonicalBytes(newConfig);
-    const approvals = Array.isArray(payload['approvals']) ? (payload['approvals'] as unknown[]) : [];
-    const approvedBy = new Set<string>();
-    for (const a of approvals) {
-      if (!isJsonObject(a)) continue;
-      const { organizationId, signature } = a as Record<string, unknown>;
-      const member = current.members.find((m) => m.organizationId === organizationId);
-      if (!member || typeof signature !== 'string') continue;
-      let sig: Uint8Array;
-      try {
-        sig = fromBase64Url(signature);
-      } catch {
-        continue;
-      }
-      if (verify('ed25519', fromHex(member.publicKey), SignatureDomain.configUpdate, message, sig)) approvedBy.add(member.organizationId);
-    }
-    const needed = requiredSignatures(current.configuration, current.members.length);
-    if (approvedBy.size < needed) return { ok: false, detail: `${approvedBy.size} of ${needed} required approvals by the members of configuration ${current.sequence}` };
-    return { ok: true, trust: { ...next, chainId: next.chainId ?? current.chainId, source: current.source }, approvedBy: [...approvedBy].sort() };
+    return { ok: true, trust: { ...next, chainId: next.chainId ?? current.chainId, source: current.source } };
   } catch (error) {
     if (error instanceof AllianceSdkError || error instanceof ProtocolError) return { ok: false, detail: error.message };
-    return { ok: false, detail: 'unreadable configuration update' };
-  }
-}
-
-function canonicalString(value: unknown): string | null {
-  try {
-    return new TextDecoder().decode(canonicalBytes(value));
-  } catch {
-    return null;
+    return { ok: false, detail: 'unreadable configuration' };
   }
 }

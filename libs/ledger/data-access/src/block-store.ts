@@ -264,21 +264,18 @@ export class BlockStore {
   }
 
   /** The highest block with at least `required` member signatures, or -1. */
-  async certifiedHead(required: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string | null }>(
-      'SELECT max(block_number) AS n FROM (SELECT block_number FROM header_signatures GROUP BY block_number HAVING count(*) >= $1) c',
-      [required],
+  /** The organizations whose header signatures are stored, per block, for blocks `from`..`to`. */
+  async signersBetween(from: number, to: number): Promise<Map<number, string[]>> {
+    const { rows } = await this.pool.query<{ block_number: string; organization_id: string }>(
+      'SELECT block_number, organization_id FROM header_signatures WHERE block_number BETWEEN $1 AND $2',
+      [from, to],
     );
-    return rows[0]?.n === null || rows[0]?.n === undefined ? -1 : num(rows[0].n);
-  }
-
-  /** The highest certified block at or below `limit` (checkpoints and receipts are issued for certified blocks). */
-  async certifiedAtOrBelow(limit: number, required: number): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string | null }>(
-      'SELECT max(block_number) AS n FROM (SELECT block_number FROM header_signatures WHERE block_number <= $2 GROUP BY block_number HAVING count(*) >= $1) c',
-      [required, limit],
-    );
-    return rows[0]?.n === null || rows[0]?.n === undefined ? -1 : num(rows[0].n);
+    const out = new Map<number, string[]>();
+    for (const r of rows) {
+      const n = num(r.block_number);
+      out.set(n, [...(out.get(n) ?? []), r.organization_id]);
+    }
+    return out;
   }
 
   // ---- every stored column, for the verification API (what the node itself reads is above)

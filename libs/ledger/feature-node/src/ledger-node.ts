@@ -20,8 +20,10 @@ import {
   toBase64Url,
   toHex,
   checkpointOrigin,
+  formatSignedNote,
   isSignatureAlgorithm,
   SignatureDomain,
+  verifyNote,
 } from '@alliance/protocol';
 import {
   type BlockExecution,
@@ -51,6 +53,7 @@ import { BlockStore, type NodePosition, type PersistedBlock } from '@alliance/le
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { type VerifyItem, VerifierPool } from './verifier-pool';
+import { bootstrapFromPeers, type PeerBlock } from './peer-bootstrap';
 
 export const HEADER_DOMAIN = SignatureDomain.blockHeader;
 const ZERO_HASH = new Uint8Array(32);
@@ -82,6 +85,12 @@ export interface LedgerNodeOptions {
   onCommitted?(client: PoolClient, committed: CommittedBlock): Promise<void>;
   /** Runs inside the transaction that records the halt (the outbox event `ledger.fork.detected.v1`). */
   onForkDetected?(client: PoolClient, fork: ForkDetails): Promise<void>;
+  /**
+   * Peers' ledger node base URLs: on start, certified blocks this node lacks are copied from them (each
+   * re-executed here and required to match, and certified by the members before it) before the ordering
+   * log is followed from the last one's offset, so a new member does not replay the log from offset 0.
+   */
+  readonly bootstrapPeers?: readonly string[];
 }
 
 /** Two header hashes for one block number: what this node committed, and what a member signed. */
@@ -185,7 +194,14 @@ export class LedgerNode {
     await this.loadFromStore(position);
     if (!this.head) await this.commitGenesis();
     else await this.checkGenesis();
-    const lastOffset = position?.lastOffset ?? -1;
+    let lastOffset = position?.lastOffset ?? -1;
+    if (this.options.bootstrapPeers?.length) {
+      const imported = await bootstrapFromPeers(this, this.options.bootstrapPeers, (level, message) => this.log(level, message));
+      if (imported > 0) {
+        lastOffset = (await this.store.position(this.options.chainId))?.lastOffset ?? lastOffset;
+        this.certifiedHead = await this.findCertifiedHead(this.headBlock);
+      }
+    }
     // A freshly created Kafka topic takes a moment to be served everywhere;
     // several nodes starting together race to create it. Retry for a while.
     for (let attempt = 1; ; attempt++) {
@@ -356,7 +372,54 @@ export class LedgerNode {
     }
   }
 
-  private async commitBlock(block: CutBlock, source = this.options.orderingSource): Promise<void> {
+  /**
+   * Bootstrapping (before the log is followed): commits a peer's block after
+   * checking that the members before it certified its header, re-executing
+   * its transactions here and requiring the very same header; then keeps the
+   * peer's verified signatures. Throws LEDGER.BOOTSTRAP_REFUSED otherwise,
+   * leaving nothing of the block behind.
+   */
+  async importCertifiedBlock(peer: PeerBlock): Promise<void> {
+    const refuse = (detail: string) => new AllianceError('LEDGER.BOOTSTRAP_REFUSED', 'conflict', `block ${peer.header.blockNumber}: ${detail}`);
+    if (this.driver) throw refuse('blocks are imported only before the node follows the ordering log');
+    const n = peer.header.blockNumber;
+    if (!this.head || n !== this.head.blockNumber + 1) throw refuse(`this node is at block ${this.headBlock}; it imports blocks in order`);
+    if (peer.header.chainId !== this.options.chainId) throw refuse(`the peer keeps chain ${peer.header.chainId}`);
+    if (peer.header.ordering.source !== this.options.orderingSource) throw refuse(`it was cut from ${peer.header.ordering.source}, this node orders with ${this.options.orderingSource}`);
+    const hash = headerHash(peer.header);
+    const note = formatCheckpoint({ origin: checkpointOrigin(this.options.chainId), treeSize: peer.header.logSize, rootHash: fromHex(peer.header.logRoot) });
+    const certifiers = this.certifiersOf(n);
+    const valid: Array<{ organizationId: string; keyId: string; signature: Uint8Array; checkpointSignature: string }> = [];
+    for (const sig of peer.signatures) {
+      const member = certifiers.members.find((m) => m.organizationId === sig.organizationId);
+      if (!member || valid.some((v) => v.organizationId === sig.organizationId) || sig.algorithm !== 'ed25519') continue;
+      try {
+        const publicKey = fromHex(member.nodeKey.publicKey);
+        if (sig.keyId !== keyIdOf('ed25519', publicKey) || !this.options.verifier('ed25519', publicKey, HEADER_DOMAIN, hash, fromBase64Url(sig.value))) continue;
+        const line = `\u2014 ${sig.organizationId} ${sig.checkpointSignature}\n`;
+        verifyNote(formatSignedNote(note, [line]), [{ name: sig.organizationId, publicKey }]);
+        valid.push({ organizationId: sig.organizationId, keyId: sig.keyId, signature: fromBase64Url(sig.value), checkpointSignature: sig.checkpointSignature });
+      } catch {
+        continue;
+      }
+    }
+    if (valid.length < this.requiredSignatures(n)) throw refuse(`certified by ${valid.length} of the ${this.requiredSignatures(n)} member signatures it needs`);
+    const block: CutBlock = {
+      blockNumber: n,
+      records: peer.records.map((bytes) => ({ offset: peer.header.ordering.lastOffset, timestamp: peer.header.timestamp, kind: 'transaction' as const, bytes })),
+      firstOffset: peer.header.ordering.firstOffset,
+      lastOffset: peer.header.ordering.lastOffset,
+      cutOffset: peer.header.ordering.lastOffset,
+      timestamp: peer.header.timestamp,
+      reason: 'time-to-cut',
+    };
+    await this.commitBlock(block, this.options.orderingSource, hash);
+    for (const v of valid) {
+      await this.store.saveSignature({ blockNumber: n, organizationId: v.organizationId, keyId: v.keyId, algorithm: 'ed25519', headerHash: hash, signature: v.signature, checkpointSignature: v.checkpointSignature });
+    }
+  }
+
+  private async commitBlock(block: CutBlock, source = this.options.orderingSource, expectedHash?: Uint8Array): Promise<void> {
     if (this.head && block.blockNumber <= this.head.blockNumber) return; // redelivered after a restart
     const records = block.records.map((r) => r.bytes);
     const cut = records.map((bytes) => this.cutRecords.get(bytes));
@@ -397,6 +460,9 @@ export class LedgerNode {
       configSequence: config?.sequence ?? 0,
     };
     const hash = headerHash(header);
+    if (expectedHash && toHex(expectedHash) !== toHex(hash)) {
+      throw new AllianceError('LEDGER.BOOTSTRAP_REFUSED', 'conflict', `block ${block.blockNumber}: re-executed here it has header ${toHex(hash)}, the peer's is ${toHex(expectedHash)} (its transactions, results or state differ from this node's contracts)`);
+    }
     const firstLeaf = this.tree.size;
     const persisted: PersistedBlock = {
       chainId: this.options.chainId,
@@ -455,6 +521,9 @@ export class LedgerNode {
   private async signBlock(header: BlockHeader, hash: Uint8Array): Promise<void> {
     const key = this.options.nodeKey;
     if (this.options.role !== 'member' || !key) return;
+    // Only a member in force before the block certifies it (a joining member from the block after its join).
+    const self = this.certifiersOf(header.blockNumber).members.find((m) => m.organizationId === this.options.organizationId);
+    if (!self || self.nodeKey.publicKey !== toHex(key.publicKey)) return;
     const note = formatCheckpoint({ origin: checkpointOrigin(this.options.chainId), treeSize: header.logSize, rootHash: fromHex(header.logRoot) });
     const record: HeaderSignatureRecord = {
       chainId: this.options.chainId,
@@ -503,9 +572,10 @@ export class LedgerNode {
       this.log('warn', `ignoring a malformed header signature at offset ${record.offset}: ${(error as Error).message}`);
       return;
     }
-    const config = this.config;
-    const member = config?.members.find((m) => m.organizationId === sig.organizationId);
-    if (!member || sig.chainId !== this.options.chainId) return;
+    if (sig.chainId !== this.options.chainId || !this.head || sig.blockNumber > this.head.blockNumber) return; // not a block of ours (cannot happen in log order)
+    const config = this.certifiersOf(sig.blockNumber);
+    const member = config.members.find((m) => m.organizationId === sig.organizationId);
+    if (!member) return; // not a member when this block was cut: its signature does not count
     const signedHash = fromHex(sig.headerHash);
     let valid = false;
     try {
@@ -517,8 +587,8 @@ export class LedgerNode {
       this.log('warn', `ignoring a header signature of ${sig.organizationId} for block ${sig.blockNumber} that does not verify`);
       return;
     }
-    const ours = sig.blockNumber === this.head?.blockNumber ? this.head.hash : (await this.store.block(sig.blockNumber))?.headerHash;
-    if (!ours) return; // a block we do not have (cannot happen in log order); nothing to compare
+    const ours = sig.blockNumber === this.head.blockNumber ? this.head.hash : (await this.store.block(sig.blockNumber))?.headerHash;
+    if (!ours) return;
     if (toHex(ours) !== sig.headerHash) {
       throw new ForkError({ blockNumber: sig.blockNumber, committedHeaderHash: toHex(ours), signerOrganizationId: sig.organizationId, signedHeaderHash: sig.headerHash, detectedAt: new Date().toISOString() });
     }
@@ -534,7 +604,7 @@ export class LedgerNode {
     const signers = this.signaturesByBlock.get(sig.blockNumber) ?? new Set<string>();
     signers.add(sig.organizationId);
     this.signaturesByBlock.set(sig.blockNumber, signers);
-    if (config && signers.size >= requiredApprovals(config.policies.certification, config.members.length) && sig.blockNumber > this.certifiedHead) {
+    if (signers.size >= this.requiredSignatures(sig.blockNumber) && sig.blockNumber > this.certifiedHead) {
       this.certifiedHead = sig.blockNumber;
       this.signaturesByBlock.forEach((_, n) => n < sig.blockNumber - 64 && this.signaturesByBlock.delete(n));
       this.events.emit('certified', sig.blockNumber);
@@ -588,7 +658,7 @@ export class LedgerNode {
       const written = (JSON.parse(new TextDecoder().decode(result)) as { writes: Array<{ key: string; value: unknown }> }).writes.find((w) => w.key === CONFIG_KEY);
       if (written) this.configHistory.push({ blockNumber, config: written.value as ChainConfig });
     }
-    if (this.config) this.certifiedHead = await this.store.certifiedHead(requiredApprovals(this.config.policies.certification, this.config.members.length));
+    if (this.config && this.head) this.certifiedHead = await this.findCertifiedHead(this.head.blockNumber);
   }
 
   isPending(transactionId: string): boolean {
@@ -625,9 +695,9 @@ export class LedgerNode {
 
   /** The leaf hashes of the first `treeSize` transactions of the global log (for proofs). */
   /**
-   * The configuration in force after block `blockNumber` was committed: the
-   * members and policy that certify that block (and, for block n − 1, the keys
-   * that sign the transactions of block n).
+   * The configuration in force after block `blockNumber` was committed (its
+   * header's configSequence): for block n − 1, the keys that sign the
+   * transactions of block n and the members that certify block n.
    */
   configAt(blockNumber: number): ChainConfig {
     let found: ChainConfig | undefined;
@@ -637,6 +707,37 @@ export class LedgerNode {
     }
     if (!found) throw new AllianceError('LEDGER.NOT_READY', 'unavailable', `no configuration is known at block ${blockNumber}`);
     return found;
+  }
+
+  /**
+   * The members and policy that certify block `blockNumber`: those in force
+   * before it (genesis certifies itself). A block that changes the
+   * configuration is certified by the members it changes, so a verifier that
+   * trusts them can follow the change whatever contract wrote it
+   * (docs/protocol.md §7.4).
+   */
+  certifiersOf(blockNumber: number): ChainConfig {
+    return this.configAt(Math.max(0, blockNumber - 1));
+  }
+
+  /** How many member signatures certify block `blockNumber`. */
+  requiredSignatures(blockNumber: number): number {
+    const c = this.certifiersOf(blockNumber);
+    return requiredApprovals(c.policies.certification, c.members.length);
+  }
+
+  // The newest block at or below `head` whose stored signatures satisfy its certifiers (read back in windows).
+  private async findCertifiedHead(head: number): Promise<number> {
+    for (let to = head; to >= 0; to -= 512) {
+      const from = Math.max(0, to - 511);
+      const signers = await this.store.signersBetween(from, to);
+      for (let n = to; n >= from; n--) {
+        const members = new Set(this.certifiersOf(n).members.map((m) => m.organizationId));
+        const count = (signers.get(n) ?? []).filter((o) => members.has(o)).length;
+        if (count >= this.requiredSignatures(n)) return n;
+      }
+    }
+    return -1;
   }
 
   /**

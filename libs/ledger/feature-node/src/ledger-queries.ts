@@ -17,7 +17,6 @@ import {
   type StoredBlockColumns,
   type StoredTransactionRow,
 } from '@alliance/protocol';
-import { requiredApprovals } from '@alliance/ledger/domain';
 import type { StoredBlockRow, StoredSignature } from '@alliance/ledger/data-access';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { LedgerErrors, type LedgerNode, type TransactionStatus } from './ledger-node';
@@ -52,11 +51,6 @@ export interface CheckpointView {
 export class LedgerQueries {
   constructor(private readonly node: LedgerNode) {}
 
-  private required(): number {
-    const c = this.node.currentConfig();
-    return requiredApprovals(c.policies.certification, c.members.length);
-  }
-
   async block(blockNumber: number): Promise<BlockView> {
     const block = await this.node.blockStore.blockRow(blockNumber);
     if (!block) throw LedgerErrors.blockNotFound(blockNumber);
@@ -75,7 +69,7 @@ export class LedgerQueries {
       blockNumber: block.blockNumber,
       headerHash: toHex(block.headerHash),
       header: JSON.parse(decoder.decode(block.header)) as BlockHeader,
-      certified: signatures.length >= this.required(),
+      certified: signatures.length >= this.node.requiredSignatures(block.blockNumber),
       signatures: signatures.map(signatureView),
       transactions,
       stored: {
@@ -152,8 +146,8 @@ export class LedgerQueries {
     if (!block) throw LedgerErrors.blockNotFound(tx.blockNumber);
     const [signatures, blockTxs] = await Promise.all([this.node.blockStore.signatures(block.blockNumber), this.node.blockStore.blockTransactions(block.blockNumber)]);
     const header = JSON.parse(decoder.decode(block.header)) as BlockHeader;
-    // Members and policy in force for this block; the creator's key as it was when the block executed.
-    const config = this.node.configAt(tx.blockNumber);
+    // Members and policy that certify this block; the creator's key as it was when the block executed.
+    const config = this.node.certifiersOf(tx.blockNumber);
     const envelope = decodeEnvelope(tx.envelope);
     const creator = this.node.creatorKeyAt(tx.blockNumber, envelope.transaction.creator.organizationId, envelope.signature.keyId);
     if (!creator || !isSignatureAlgorithm(creator.algorithm)) throw new AllianceError('LEDGER.UNKNOWN_KEY', 'conflict', `the creator key of this transaction was not registered at block ${tx.blockNumber}`);

@@ -122,8 +122,14 @@ function envelopeOf(type: string, payload: JsonObject, seconds: number): Envelop
 export interface FakeLedgerOptions {
   /** Anchor blocks after genesis (default 6). */
   readonly blocks?: number;
-  /** Insert a config.update block rotating org3's node key after this many anchor blocks. */
+  /** Insert a configuration block rotating org3's node key after this many anchor blocks. */
   readonly rotateAfter?: number;
+  /** The rotation as a `config.update` with approvals (default), or written without any (as a deciding membership vote does). */
+  readonly rotationApprovals?: boolean;
+  /** Who signs the rotation block: the members before it (default, the rule) or the new ones (a forged change). */
+  readonly rotationSignedBy?: 'previous' | 'new';
+  /** The sequence the rotation writes (default: the next one). */
+  readonly rotationSequence?: number;
   /** Serve GET /ledger/v1/blocks/{n}/transactions (default true). */
   readonly blockData?: boolean;
 }
@@ -152,13 +158,17 @@ export class FakeLedger {
     for (let b = 1; b <= anchors; b++) {
       if (options.rotateAfter !== undefined && b === options.rotateAfter + 1) {
         const next: MemberKey[] = nodeKeys.map((k) => (k.organizationId === 'org3' ? { organizationId: 'org3', privateKey: ROTATED_ORG3 } : k));
-        const nextConfig = chainConfig((config['sequence'] as number) + 1, next);
+        const nextConfig = chainConfig(options.rotationSequence ?? (config['sequence'] as number) + 1, next);
         const approvals = nodeKeys.slice(0, 2).map((k) => ({
           organizationId: k.organizationId,
           signature: toBase64Url(sign('ed25519', fromHex(k.privateKey), SignatureDomain.configUpdate, canonicalBytes(nextConfig))),
         }));
-        const update = envelopeOf('config.update', { config: nextConfig, approvals }, 10 * b);
-        this.append([update], [[{ key: 'config/chain', value: nextConfig, version: ++configVersion }]], next, nextConfig['sequence'] as number);
+        const update =
+          options.rotationApprovals === false
+            ? envelopeOf('identity.membership.vote', { proposalId: 'f'.repeat(64), approve: true }, 10 * b)
+            : envelopeOf('config.update', { config: nextConfig, approvals }, 10 * b);
+        // The block that changes the configuration is certified by the members before it (protocol.md §7.4).
+        this.append([update], [[{ key: 'config/chain', value: nextConfig, version: ++configVersion }]], options.rotationSignedBy === 'new' ? next : nodeKeys, nextConfig['sequence'] as number);
         nodeKeys = next;
         config = nextConfig;
       }
@@ -284,7 +294,6 @@ export class FakeLedger {
       const first = b.header.logSize - b.header.transactionCount;
       const envelope = JSON.parse(new TextDecoder().decode(b.records[i])) as Envelope;
       const status = { status: 'committed', transactionId: id, blockNumber: b.header.blockNumber, leafIndex: first + i, code: 'VALID', certified: true };
-      const latest = this.blocks[this.blocks.length - 1].nodeKeys;
       const receipt = buildReceipt({
         envelope,
         creatorPublicKey: fromHex(CREATOR.publicKey),
@@ -295,8 +304,8 @@ export class FakeLedger {
         inclusionProof: inclusionProof(this.leafHashes.slice(0, b.header.logSize), first + i),
         resultProof: inclusionProof(b.results.map(resultLeafHash), i),
         dataProof: inclusionProof(b.records.map((r) => leafHash(r)), i),
-        // Like the node today: the members of the current configuration.
-        members: latest.map((k) => ({ organizationId: k.organizationId, algorithm: 'ed25519' as const, publicKey: publicHex(k.privateKey) })),
+        // Like the node: the members that certify the block.
+        members: b.nodeKeys.map((k) => ({ organizationId: k.organizationId, algorithm: 'ed25519' as const, publicKey: publicHex(k.privateKey) })),
         policy: { type: 'majority' },
       });
       return { ...status, receipt };

@@ -33,6 +33,16 @@ export const field = {
       .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && canParseUrl(v), 'must be a postgres:// URL'),
   httpUrl: () =>
     z.string({ error: 'is required (an http:// or https:// URL)' }).refine((v) => /^https?:\/\//.test(v) && canParseUrl(v), 'must be an http:// or https:// URL'),
+  /** Comma-separated http(s) URLs, or undefined when unset. */
+  optionalHttpUrlList: () =>
+    z.preprocess(
+      emptyToUndefined,
+      z
+        .string()
+        .transform((v) => v.split(',').map((u) => u.trim()).filter((u) => u.length > 0))
+        .refine((list) => list.every((u) => /^https?:\/\//.test(u) && canParseUrl(u)), 'must be http:// or https:// URLs separated by commas')
+        .optional(),
+    ),
   brokers: () =>
     z
       .string({ error: 'is required (comma-separated host:port list, e.g. 127.0.0.1:9092)' })
