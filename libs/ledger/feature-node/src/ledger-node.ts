@@ -196,11 +196,9 @@ export class LedgerNode {
     else await this.checkGenesis();
     let lastOffset = position?.lastOffset ?? -1;
     if (this.options.bootstrapPeers?.length) {
-      const imported = await bootstrapFromPeers(this, this.options.bootstrapPeers, (level, message) => this.log(level, message));
-      if (imported > 0) {
-        lastOffset = (await this.store.position(this.options.chainId))?.lastOffset ?? lastOffset;
-        this.certifiedHead = await this.findCertifiedHead(this.headBlock);
-      }
+      await bootstrapFromPeers(this, this.options.bootstrapPeers, (level, message) => this.log(level, message));
+      lastOffset = (await this.store.position(this.options.chainId))?.lastOffset ?? lastOffset;
+      this.certifiedHead = await this.findCertifiedHead(this.headBlock);
     }
     // A freshly created Kafka topic takes a moment to be served everywhere;
     // several nodes starting together race to create it. Retry for a while.
@@ -376,16 +374,16 @@ export class LedgerNode {
    * Bootstrapping (before the log is followed): commits a peer's block after
    * checking that the members before it certified its header, re-executing
    * its transactions here and requiring the very same header; then keeps the
-   * peer's verified signatures. Throws LEDGER.BOOTSTRAP_REFUSED otherwise,
-   * leaving nothing of the block behind.
+   * peer's verified signatures. For a block it already has (same header
+   * required), only keeps the signatures. Throws LEDGER.BOOTSTRAP_REFUSED
+   * otherwise, leaving nothing of the block behind.
    */
   async importCertifiedBlock(peer: PeerBlock): Promise<void> {
     const refuse = (detail: string) => new AllianceError('LEDGER.BOOTSTRAP_REFUSED', 'conflict', `block ${peer.header.blockNumber}: ${detail}`);
     if (this.driver) throw refuse('blocks are imported only before the node follows the ordering log');
     const n = peer.header.blockNumber;
-    if (!this.head || n !== this.head.blockNumber + 1) throw refuse(`this node is at block ${this.headBlock}; it imports blocks in order`);
+    if (!this.head || n > this.head.blockNumber + 1) throw refuse(`this node is at block ${this.headBlock}; it imports blocks in order`);
     if (peer.header.chainId !== this.options.chainId) throw refuse(`the peer keeps chain ${peer.header.chainId}`);
-    if (peer.header.ordering.source !== this.options.orderingSource) throw refuse(`it was cut from ${peer.header.ordering.source}, this node orders with ${this.options.orderingSource}`);
     const hash = headerHash(peer.header);
     const note = formatCheckpoint({ origin: checkpointOrigin(this.options.chainId), treeSize: peer.header.logSize, rootHash: fromHex(peer.header.logRoot) });
     const certifiers = this.certifiersOf(n);
@@ -404,6 +402,19 @@ export class LedgerNode {
       }
     }
     if (valid.length < this.requiredSignatures(n)) throw refuse(`certified by ${valid.length} of the ${this.requiredSignatures(n)} member signatures it needs`);
+    const save = async () => {
+      for (const v of valid) {
+        await this.store.saveSignature({ blockNumber: n, organizationId: v.organizationId, keyId: v.keyId, algorithm: 'ed25519', headerHash: hash, signature: v.signature, checkpointSignature: v.checkpointSignature });
+      }
+    };
+    if (n <= this.head.blockNumber) {
+      // A block this node has (its genesis, or its head after a restart): only the signatures it may lack.
+      const ours = n === this.head.blockNumber ? this.head.hash : (await this.store.block(n))?.headerHash;
+      if (!ours || toHex(ours) !== toHex(hash)) throw refuse(`the peer's header ${toHex(hash)} is not this node's ${ours ? toHex(ours) : '(none)'}`);
+      await save();
+      return;
+    }
+    if (peer.header.ordering.source !== this.options.orderingSource) throw refuse(`it was cut from ${peer.header.ordering.source}, this node orders with ${this.options.orderingSource}`);
     const block: CutBlock = {
       blockNumber: n,
       records: peer.records.map((bytes) => ({ offset: peer.header.ordering.lastOffset, timestamp: peer.header.timestamp, kind: 'transaction' as const, bytes })),
@@ -414,9 +425,7 @@ export class LedgerNode {
       reason: 'time-to-cut',
     };
     await this.commitBlock(block, this.options.orderingSource, hash);
-    for (const v of valid) {
-      await this.store.saveSignature({ blockNumber: n, organizationId: v.organizationId, keyId: v.keyId, algorithm: 'ed25519', headerHash: hash, signature: v.signature, checkpointSignature: v.checkpointSignature });
-    }
+    await save();
   }
 
   private async commitBlock(block: CutBlock, source = this.options.orderingSource, expectedHash?: Uint8Array): Promise<void> {

@@ -192,8 +192,8 @@ describe('membership by vote on ledger nodes', () => {
     servers.push(server);
     const said: string[] = [];
     const c = await startNode(org3, { bootstrapPeers: ['http://127.0.0.1:1', url], logger: (_level, message) => said.push(message) });
-    expect(said.some((m) => m.startsWith('bootstrap from http://127.0.0.1:1 stopped at block 0'))).toBe(true);
-    expect(said).toContain(`bootstrap: ${beforeBlock} block(s) imported from peers; at block ${beforeBlock}, following the ordering log from there`);
+    expect(said.some((m) => m.startsWith('bootstrap from http://127.0.0.1:1 stopped at block 0')), said.join('\n')).toBe(true);
+    expect(said, said.join("\\n")).toContain(`bootstrap: ${beforeBlock} block(s) imported from peers; at block ${beforeBlock}, following the ordering log from there`);
     // Everything up to the peer's certified head came from the peer (re-executed: same headers), the rest from the log.
     expect(c.headBlock).toBeGreaterThanOrEqual(beforeBlock);
     for (let n = 0; n <= beforeBlock; n++) {

@@ -51,9 +51,12 @@ export async function bootstrapFromPeers(node: BootstrapTarget, peers: readonly 
   const started = Date.now();
   for (const peer of peers) {
     const base = peer.replace(/\/+$/, '');
+    const before = node.headBlock;
     try {
-      for (;;) {
-        const from = node.headBlock + 1;
+      // From the head itself: a block this node has gets the signatures it may lack (the genesis
+      // block's came through the log before this node existed), then the blocks after it.
+      for (let first = true; ; first = false) {
+        const from = first ? node.headBlock : node.headBlock + 1;
         const page = await getJson<BlockPage>(`${base}/ledger/v1/blocks?from=${from}&limit=${PAGE}`);
         const certified = page.items.filter((b, i) => b.certified && b.blockNumber === from + i && page.items.slice(0, i).every((p) => p.certified));
         for (const b of certified) {
@@ -65,10 +68,11 @@ export async function bootstrapFromPeers(node: BootstrapTarget, peers: readonly 
             signatures: b.signatures.map((s) => ({ ...s, checkpointSignature: checkpointOf.get(s.organizationId) ?? '' })),
             records,
           });
+          if (b.blockNumber <= before) continue;
           imported++;
           if (imported % 100 === 0) log('info', `bootstrap: ${imported} blocks imported from ${base}, now at block ${node.headBlock} (${Math.round((Date.now() - started) / 1000)} s)`);
         }
-        if (certified.length < PAGE) break;
+        if (certified.length < page.items.length || page.items.length < PAGE) break;
       }
       log('info', `bootstrap: ${imported} block(s) imported from peers; at block ${node.headBlock}, following the ordering log from there`);
       return imported;
