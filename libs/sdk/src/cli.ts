@@ -354,10 +354,15 @@ async function sign(io: CliIo, args: ParsedArgs): Promise<number> {
     throw new UsageError(`cannot sign: ${(error as Error).message}`);
   }
   const text = `${canonicalize(envelope)}\n`;
+  emit(io, args, text);
+  return EXIT.ok;
+}
+
+/** Writes a command's document to `--out` when given, else to stdout. */
+function emit(io: CliIo, args: ParsedArgs, text: string): void {
   const out = args.options.get('out');
   if (out !== undefined) writeOut(out, text);
   else io.stdout.write(text);
-  return EXIT.ok;
 }
 
 async function deviceSign(io: CliIo, args: ParsedArgs): Promise<number> {
@@ -381,9 +386,7 @@ async function deviceSign(io: CliIo, args: ParsedArgs): Promise<number> {
     throw new UsageError(`cannot sign: ${(error as Error).message}`);
   }
   const text = `${canonicalize(signed)}\n`;
-  const out = args.options.get('out');
-  if (out !== undefined) writeOut(out, text);
-  else io.stdout.write(text);
+  emit(io, args, text);
   return EXIT.ok;
 }
 

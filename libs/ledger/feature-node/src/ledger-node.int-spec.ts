@@ -9,6 +9,7 @@ import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing'
 import { type ForkDetails, HEADER_DOMAIN, LedgerNode } from './ledger-node';
 import { LedgerQueries } from './ledger-queries';
 import { VerifierPool } from './verifier-pool';
+import { until } from '../test/until';
 
 const chainId = 'fork-test';
 const orgs = ['org1', 'org2'].map((organizationId) => ({ organizationId, key: generateKeyPair('ed25519') }));
@@ -35,16 +36,6 @@ function signed(type: string, payload: Record<string, unknown>, nonce: string): 
 }
 
 const genesis = canonicalBytes(signed('config.genesis', { config }, 'genesis') as unknown as JsonValue);
-
-async function until<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 describe('LedgerNode on PostgreSQL', () => {
   let database: TestDatabase;

@@ -23,6 +23,7 @@ import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing'
 import { LedgerNode } from './ledger-node';
 import { LedgerQueries } from './ledger-queries';
 import { VerifierPool } from './verifier-pool';
+import { until } from '../test/until';
 
 const chainId = 'membership-test';
 interface Org {
@@ -51,16 +52,6 @@ function signed(by: Org, type: string, payload: Record<string, unknown>): Envelo
 }
 const bytesOf = (e: Envelope) => canonicalBytes(e as unknown as JsonValue);
 const genesis = bytesOf(signed(org1, 'config.genesis', { config }));
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
 
 /** The two routes a bootstrapping peer reads, answered by the same queries the ledger app's controllers call. */
 function serveBlocks(node: LedgerNode, tamper?: (path: string, body: Record<string, unknown>) => void): Promise<{ server: Server; url: string }> {
@@ -105,21 +96,22 @@ describe('membership by vote on ledger nodes', () => {
     return pool;
   };
 
-  const startNode = async (who: Org, options: { bootstrapPeers?: string[]; logger?: (level: string, message: string) => void } = {}): Promise<LedgerNode> => {
-    const pool = await nodeDatabase(who.organizationId);
+  // A member signs with its node key; without one the node is an observer.
+  const startNode = async (organizationId: string, options: { nodeKey?: KeyPair; bootstrapPeers?: string[]; logger?: (level: string, message: string) => void } = {}): Promise<LedgerNode> => {
+    const { nodeKey, ...rest } = options;
     const node = new LedgerNode({
       chainId,
-      organizationId: who.organizationId,
-      role: 'member',
-      nodeKey: { algorithm: 'ed25519', publicKey: who.node.publicKey, privateKey: who.node.privateKey },
+      organizationId,
+      role: nodeKey ? 'member' : 'observer',
+      ...(nodeKey ? { nodeKey: { algorithm: 'ed25519' as const, publicKey: nodeKey.publicKey, privateKey: nodeKey.privateKey } } : {}),
       genesis,
-      pool,
+      pool: await nodeDatabase(organizationId),
       log,
       orderingSource: 'solo',
       registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...membershipContracts]),
       verifier: nodeVerify,
       verifierPool,
-      ...options,
+      ...rest,
     });
     nodes.push(node);
     await node.start();
@@ -144,7 +136,7 @@ describe('membership by vote on ledger nodes', () => {
   });
 
   it('admits a member by vote in a block the members before it certify, and its new node bootstraps from a peer and certifies from then on', async () => {
-    const [a, b] = [await startNode(org1), await startNode(org2)];
+    const [a, b] = [await startNode('org1', { nodeKey: org1.node }), await startNode('org2', { nodeKey: org2.node })];
     const application = {
       organizationId: 'org3',
       legalName: 'Org Three Logistics Co., Ltd.',
@@ -191,7 +183,7 @@ describe('membership by vote on ledger nodes', () => {
     const { server, url } = await serveBlocks(a);
     servers.push(server);
     const said: string[] = [];
-    const c = await startNode(org3, { bootstrapPeers: ['http://127.0.0.1:1', url], logger: (_level, message) => said.push(message) });
+    const c = await startNode('org3', { nodeKey: org3.node, bootstrapPeers: ['http://127.0.0.1:1', url], logger: (_level, message) => said.push(message) });
     expect(said.some((m) => m.startsWith('bootstrap from http://127.0.0.1:1 stopped at block 0')), said.join('\n')).toBe(true);
     expect(said, said.join("\\n")).toContain(`bootstrap: ${beforeBlock} block(s) imported from peers; at block ${beforeBlock}, following the ordering log from there`);
     // Everything up to the peer's certified head came from the peer (re-executed: same headers), the rest from the log.
@@ -233,23 +225,7 @@ describe('membership by vote on ledger nodes', () => {
       }
     });
     const warnings: string[] = [];
-    const pool = await nodeDatabase('regulator');
-    const observer = new LedgerNode({
-      chainId,
-      organizationId: 'regulator',
-      role: 'observer',
-      genesis,
-      pool,
-      log,
-      orderingSource: 'solo',
-      registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...membershipContracts]),
-      verifier: nodeVerify,
-      verifierPool,
-      bootstrapPeers: [stripped, changed],
-      logger: (level, message) => level === 'warn' && warnings.push(message),
-    });
-    nodes.push(observer);
-    await observer.start();
+    const observer = await startNode('regulator', { bootstrapPeers: [stripped, changed], logger: (level, message) => void (level === 'warn' && warnings.push(message)) });
     expect(warnings.some((w) => w.includes(stripped) && /LEDGER\.BOOTSTRAP_REFUSED|certified by 1 of the 2/.test(w))).toBe(true);
     expect(warnings.some((w) => w.includes(changed) && /re-executed here it has header/.test(w))).toBe(true);
     // Nothing it refused was kept: it holds block 1 from the second peer (untouched), and the log brings the rest.

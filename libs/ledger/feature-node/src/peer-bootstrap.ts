@@ -58,7 +58,9 @@ export async function bootstrapFromPeers(node: BootstrapTarget, peers: readonly 
       for (let first = true; ; first = false) {
         const from = first ? node.headBlock : node.headBlock + 1;
         const page = await getJson<BlockPage>(`${base}/ledger/v1/blocks?from=${from}&limit=${PAGE}`);
-        const certified = page.items.filter((b, i) => b.certified && b.blockNumber === from + i && page.items.slice(0, i).every((p) => p.certified));
+        // The unbroken run of certified blocks from `from`: the log brings what follows the first gap.
+        const run = page.items.findIndex((b, i) => !b.certified || b.blockNumber !== from + i);
+        const certified = run < 0 ? page.items : page.items.slice(0, run);
         for (const b of certified) {
           const { transactions } = await getJson<BlockTransactions>(`${base}/ledger/v1/blocks/${b.blockNumber}/transactions`);
           const records = [...transactions].sort((x, y) => x.position - y.position).map((t) => new Uint8Array(Buffer.from(t.envelope, 'base64')));

@@ -91,6 +91,12 @@ export function reject(code: string, detail: string): ContractOutcome {
 }
 
 /** @internal Only an admin key of the organization (the configuration's keys) manages its agents and roles. */
+/** IDENTITY.INVALID when the payload has a field outside `fields`. */
+export function exactFields(payload: Record<string, unknown>, fields: readonly string[]): ContractOutcome | undefined {
+  const extra = Object.keys(payload).filter((k) => !fields.includes(k));
+  return extra.length ? reject('IDENTITY.INVALID', `unexpected payload field(s): ${extra.join(', ')}`) : undefined;
+}
+
 export function adminOnly(ctx: ContractContext, what = 'agents'): ContractOutcome | undefined {
   const { organizationId, keyId } = ctx.transaction.creator;
   const member = ctx.config.members.find((m) => m.organizationId === organizationId);
@@ -120,8 +126,8 @@ const isOutcome = (v: AgentKey | ContractOutcome): v is ContractOutcome => 'ok' 
 
 function payloadOf(ctx: ContractContext, fields: readonly string[]): Record<string, unknown> | ContractOutcome {
   const payload = ctx.transaction.payload as Record<string, unknown>;
-  const extra = Object.keys(payload).filter((k) => !fields.includes(k));
-  if (extra.length) return reject('IDENTITY.INVALID', `unexpected payload field(s): ${extra.join(', ')}`);
+  const bad = exactFields(payload, fields);
+  if (bad) return bad;
   if (typeof payload['agentId'] !== 'string' || !IDENTIFIER_PATTERN.test(payload['agentId'])) return reject('IDENTITY.INVALID', 'payload.agentId must be 1-64 of [a-z0-9._-], starting with a letter or digit');
   return payload;
 }

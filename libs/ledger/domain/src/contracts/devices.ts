@@ -1,7 +1,7 @@
 import { fromHex, type SignedTelemetry, toBase64Url, utf8, validateSignedTelemetry, type Verifier, verifyTelemetrySignature } from '@alliance/protocol';
-import { adminOnly, deviceKeyIndexOf, findAgentKey, parseNewKey, reject } from './agent-keys';
+import { adminOnly, deviceKeyIndexOf, exactFields, findAgentKey, parseNewKey, reject } from './agent-keys';
 import { CONFIG_KEY } from './config';
-import { exactFields, permissionsOf } from './roles';
+import { permissionsOf } from './roles';
 import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView } from './types';
 
 /**

@@ -1,5 +1,5 @@
 import { IDENTIFIER_PATTERN } from '@alliance/protocol';
-import { adminOnly, agentKeyOf, type Agent, reject } from './agent-keys';
+import { adminOnly, agentKeyOf, type Agent, exactFields, reject } from './agent-keys';
 import type { ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView } from './types';
 
 /**
@@ -65,11 +65,6 @@ export function permissionsOf(state: StateView, agentOrganizationId: string, age
 }
 
 /** @internal shared by the identity contracts: a payload with no field outside `fields`. */
-export function exactFields(payload: Record<string, unknown>, fields: readonly string[]): ContractOutcome | undefined {
-  const extra = Object.keys(payload).filter((k) => !fields.includes(k));
-  return extra.length ? reject('IDENTITY.INVALID', `unexpected payload field(s): ${extra.join(', ')}`) : undefined;
-}
-
 const sortedUnique = (list: readonly string[]) => [...new Set(list)].sort();
 
 /** `identity.role.define`: `{ roleId, permissions: [..], inherits?: [roleId..] }`; defining an existing role replaces it. */
