@@ -36,7 +36,12 @@ function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
     ...order.map((service, i) => ({
       id: service === 'ledger' ? 'ledger-org1' : service,
       service,
-      env: { ...common, PORT: String(port + 1 + i), ...(service === 'ledger' ? { ...ledgerEnv(chain, 'org1', 'member'), ORDERING_DATABASE_URL: databaseUrl } : {}) },
+      env: {
+        ...common,
+        PORT: String(port + 1 + i),
+        ...(service === 'ledger' ? { ...ledgerEnv(chain, 'org1', 'member'), ORDERING_DATABASE_URL: databaseUrl } : {}),
+        ...(service === 'identity' ? identityEnv(chain, urls.ledger) : {}),
+      },
     })),
     ledgerPeer('org2', 6),
     ledgerPeer('org3', 7),
@@ -61,13 +66,18 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
     ledger('org2', 12, 'member'),
     ledger('org3', 13, 'member'),
     ledger('regulator', 14, 'observer'),
-    org1('identity', 1),
+    { ...org1('identity', 1), env: { ...org1('identity', 1).env, ...identityEnv(chain, url(11)) } },
     org1('provenance', 3),
     org1('finance', 4),
     org1('audit', 5),
     { id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)) } },
     { id: 'gateway', service: 'gateway', env: { ...base('org1'), PORT: String(port), ...gatewayUpstreams({ identity: url(1), ledger: url(11), provenance: url(3), finance: url(4), audit: url(5) }) } },
   ];
+}
+
+/** The identity read model follows its organization's own ledger node. */
+function identityEnv(chain, ledgerUrl) {
+  return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl };
 }
 
 function gatewayUpstreams(urls) {

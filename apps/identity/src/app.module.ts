@@ -1,9 +1,10 @@
 import { join } from 'node:path';
-import type { ServiceConfig, ServiceDefinition } from '@alliance/shared/feature-platform';
+import type { ServiceDefinition } from '@alliance/shared/feature-platform';
 import { identityConfigShape } from './config';
+import { type IdentityConfig, IdentityModule } from './identity.module';
 
 /** The identity service as the platform runs it: schema, routes prefix, config, feature modules. */
-export const identityService: ServiceDefinition<ServiceConfig<typeof identityConfigShape>> = {
+export const identityService: ServiceDefinition<IdentityConfig> = {
   name: 'identity',
   title: 'Alliance identity API',
   description: 'Consortium membership, organizations, agents, roles, devices, keys and sessions.',
@@ -12,7 +13,7 @@ export const identityService: ServiceDefinition<ServiceConfig<typeof identityCon
   configShape: identityConfigShape,
   migrationsDir: join(__dirname, '..', 'migrations'),
   graphql: 'subgraph',
-  imports() {
-    return [];
+  imports(runtime) {
+    return [IdentityModule.forRoot(runtime)];
   },
 };

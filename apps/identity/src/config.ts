@@ -1,2 +1,13 @@
+import { field } from '@alliance/shared/util-config';
+
 /** Variables of the identity service beyond the platform's (see README, Configuration). */
-export const identityConfigShape = {};
+export const identityConfigShape = {
+  /** The chain whose identity state this service mirrors (the ledger node's CHAIN_ID). */
+  CHAIN_ID: field.identifier('alliance-main'),
+  /** This organization's ledger node: gaps and rebuilds of the read model are read from its REST API. */
+  LEDGER_URL: field.optionalHttpUrl(),
+  /** The ledger node whose `ledger.block.committed.v1` events the read model applies (default `<ORG_ID>-node`). */
+  IDENTITY_LEDGER_NODE_ID: field.optionalString(),
+  /** How often the read model asks its ledger node for blocks the events have not brought yet. */
+  IDENTITY_POLL_INTERVAL_MS: field.positiveInt(5_000),
+};

@@ -63,9 +63,42 @@ export const forkDetectedV1 = z.object({
 });
 export type ForkDetectedV1 = z.infer<typeof forkDetectedV1>;
 
+/** Where an identity change was decided: the chain, the block and the transaction (docs/identity.md, Read model). */
+const identityOrigin = {
+  chainId: z.string().min(1),
+  blockNumber,
+  transactionId: hex32,
+};
+
+export const organizationJoinedV1 = z.object({ ...identityOrigin, organizationId: z.string().min(1), role: z.string().min(1) });
+export const organizationLeftV1 = z.object({ ...identityOrigin, organizationId: z.string().min(1), reason: z.enum(['exit', 'expel', 'configuration']) });
+export const agentRegisteredV1 = z.object({ ...identityOrigin, organizationId: z.string().min(1), agentId: z.string().min(1) });
+/** A key ended: from `blockNumber` on it signs nothing valid (rotated or revoked). */
+export const keyEndedV1 = z.object({ ...identityOrigin, organizationId: z.string().min(1), agentId: z.string().min(1), keyId: z.string().min(1) });
+export const deviceRegisteredV1 = z.object({ ...identityOrigin, organizationId: z.string().min(1), deviceId: z.string().min(1) });
+export const deviceStatusChangedV1 = z.object({
+  ...identityOrigin,
+  organizationId: z.string().min(1),
+  deviceId: z.string().min(1),
+  from: z.enum(['active', 'suspended', 'retired']),
+  to: z.enum(['active', 'suspended', 'retired']),
+  reason: z.string().nullable(),
+});
+export const proposalOpenedV1 = z.object({ ...identityOrigin, proposalId: hex32, kind: z.enum(['join', 'exit', 'expel']), organizationId: z.string().min(1) });
+export const proposalDecidedV1 = proposalOpenedV1.extend({ status: z.enum(['approved', 'rejected', 'stale']) });
+
 export const Topics = {
   ledgerBlockCommitted: defineTopic('ledger.block.committed.v1', blockCommittedV1, 'A ledger node committed a block to its PostgreSQL.'),
   ledgerForkDetected: defineTopic('ledger.fork.detected.v1', forkDetectedV1, 'A ledger node found two header hashes for one block number and halted.'),
+  identityOrganizationJoined: defineTopic('identity.organization.joined.v1', organizationJoinedV1, 'An organization became a member (genesis or an approved application).'),
+  identityOrganizationLeft: defineTopic('identity.organization.left.v1', organizationLeftV1, 'An organization left the consortium (exit, expulsion or a configuration update); nothing it signs from that block on is valid.'),
+  identityAgentRegistered: defineTopic('identity.agent.registered.v1', agentRegisteredV1, 'An organization registered an agent.'),
+  identityKeyRotated: defineTopic('identity.key.rotated.v1', keyEndedV1, 'An agent key was rotated: it signs nothing valid from that block on.'),
+  identityKeyRevoked: defineTopic('identity.key.revoked.v1', keyEndedV1, 'An agent key was revoked: it signs nothing valid from that block on; its sessions end.'),
+  identityDeviceRegistered: defineTopic('identity.device.registered.v1', deviceRegisteredV1, 'An organization registered a device.'),
+  identityDeviceStatusChanged: defineTopic('identity.device.status-changed.v1', deviceStatusChangedV1, 'A device was suspended, reactivated or retired.'),
+  identityProposalOpened: defineTopic('identity.proposal.opened.v1', proposalOpenedV1, 'A member proposed that an organization join, exit or be expelled.'),
+  identityProposalDecided: defineTopic('identity.proposal.decided.v1', proposalDecidedV1, 'A membership proposal was approved, rejected or went stale.'),
 } as const;
 
 export type TopicKey = keyof typeof Topics;

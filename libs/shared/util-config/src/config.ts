@@ -33,6 +33,8 @@ export const field = {
       .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v) && canParseUrl(v), 'must be a postgres:// URL'),
   httpUrl: () =>
     z.string({ error: 'is required (an http:// or https:// URL)' }).refine((v) => /^https?:\/\//.test(v) && canParseUrl(v), 'must be an http:// or https:// URL'),
+  /** One http(s) URL, or undefined when unset. */
+  optionalHttpUrl: () => z.preprocess(emptyToUndefined, z.string().refine((v) => /^https?:\/\//.test(v) && canParseUrl(v), 'must be an http:// or https:// URL').optional()),
   /** Comma-separated http(s) URLs, or undefined when unset. */
   optionalHttpUrlList: () =>
     z.preprocess(
