@@ -27,7 +27,7 @@ describe('@alliance/sdk in a browser-like context', () => {
     expect(bundle).not.toMatch(/require\(["']node:|from ["']node:/);
   });
 
-  it('verifies a receipt, signs, and seals and opens a key file with WebCrypto and the portable scrypt', async () => {
+  it('verifies a receipt, signs (a transaction, a sign-in challenge), and seals and opens a key file with WebCrypto and the portable scrypt', async () => {
     const context = createContext({ TextEncoder, TextDecoder, crypto: globalThis.crypto, setTimeout, clearTimeout });
     runInContext(bundle, context);
     context['input'] = JSON.stringify({ receipt: vectors.receiptCanonical, members: vectors.receipt.members });
@@ -42,10 +42,12 @@ describe('@alliance/sdk in a browser-like context', () => {
         const opened = await S.readKeyFile(JSON.stringify(file), 'pw');
         let wrong = '';
         try { await S.readKeyFile(file, 'nope'); } catch (e) { wrong = e.code; }
-        return JSON.stringify({ process: typeof process, ok: verdict.ok, keyId: envelope.signature.keyId === key.keyId, same: opened.keyId === key.keyId, wrong });
+        const challenge = { type: S.AUTH_CHALLENGE_TYPE, chainId: 'c1', issuer: 'id', organizationId: 'org1', keyId: key.keyId, challengeId: 'ch1', issuedAt: '2026-12-02T08:00:00.000Z', expiresAt: '2026-12-02T08:02:00.000Z' };
+        const signedIn = S.signChallenge({ challengeId: 'ch1', domain: 'alliance/auth-challenge/v1', expiresAt: challenge.expiresAt, challenge }, key);
+        return JSON.stringify({ process: typeof process, ok: verdict.ok, keyId: envelope.signature.keyId === key.keyId, same: opened.keyId === key.keyId, wrong, challenge: signedIn.challengeId, signature: signedIn.signature.length });
       })()`,
       context,
     )) as string;
-    expect(JSON.parse(out)).toEqual({ process: 'undefined', ok: true, keyId: true, same: true, wrong: 'SDK.WRONG_PASSPHRASE' });
+    expect(JSON.parse(out)).toEqual({ process: 'undefined', ok: true, keyId: true, same: true, wrong: 'SDK.WRONG_PASSPHRASE', challenge: 'ch1', signature: 86 });
   });
 });

@@ -14,6 +14,7 @@ import {
 import { ChainVerification, verifyChain } from './chain-verifier';
 import { ChainProgressReporter } from './cli/progress';
 import { ParsedArgs, UsageError, integerOption, parseArgs, positionals, required } from './cli/args';
+import { signIn } from './auth';
 import { AllianceClient, CommittedTransaction } from './client';
 import { AllianceApiError, AllianceSdkError, SdkErrorCode } from './errors';
 import { type AllianceKey, DEFAULT_SCRYPT_PARAMS, encryptKey, generateKey, keyFileInfo, plainKeyFile, readKeyFile } from './keys';
@@ -65,6 +66,7 @@ commands:
   keygen               create a signing key (encrypted key file when a passphrase is given)
   sign                 sign a transaction; prints the envelope JSON
   device sign          sign a device telemetry reading with the device's key
+  sign-in              sign in to the identity service with a key; prints the tokens
   submit               submit an envelope (or a batch) to a node
   receipt              fetch a transaction's receipt
   verify receipt       verify a receipt offline
@@ -126,6 +128,21 @@ options:
   --org <id>             the owner organization (default: the key file's)
   --passphrase-env VAR   environment variable holding the key file's passphrase
   --out <file>           write the signed reading to <file> instead of stdout
+`,
+  'sign-in': `usage: alliance sign-in --url <base URL> --key-file <file> [--org <id>] [--key-id <id>] [--passphrase-env VAR]
+
+Signs in to the identity service with the key (POST /identity/v1/auth/challenges,
+the challenge signed in domain alliance/auth-challenge/v1, POST /auth/tokens)
+and prints the token answer as JSON: accessToken, tokenType, expiresIn,
+refreshToken, refreshExpiresIn, principal. The private key is never printed;
+the tokens are credentials: keep them out of logs.
+
+options:
+  --url <base>           the gateway or the identity service, e.g. http://localhost:3000
+  --key-file <file>      key file (alliance keygen, or a demo key of npm start)
+  --org <id>             organization to sign in for (default: the key file's)
+  --key-id <id>          the key's id as registered (default: the key file's)
+  --passphrase-env VAR   environment variable holding the key file's passphrase
 `,
   submit: `usage: alliance submit --url <base URL> [--wait] [--timeout <ms>] [--out <file>] <envelope.json|->
 
@@ -390,6 +407,20 @@ async function deviceSign(io: CliIo, args: ParsedArgs): Promise<number> {
   return EXIT.ok;
 }
 
+async function signInCommand(io: CliIo, args: ParsedArgs): Promise<number> {
+  positionals(args, 0, '');
+  const url = required(args, 'url');
+  const key = await loadKey(io, args, required(args, 'key-file'));
+  const session = await signIn(url, {
+    algorithm: key.algorithm,
+    privateKey: key.privateKey,
+    organizationId: args.options.get('org') ?? key.organizationId,
+    keyId: args.options.get('key-id') ?? key.keyId,
+  });
+  io.stdout.write(`${JSON.stringify(session.tokens, null, 2)}\n`);
+  return EXIT.ok;
+}
+
 async function submit(io: CliIo, args: ParsedArgs): Promise<number> {
   const [file] = positionals(args, 1, 'the envelope file (or - for stdin)');
   const wait = args.flags.has('wait');
@@ -602,6 +633,7 @@ const COMMANDS: Record<string, Command> = {
   keygen: { spec: { options: ['org', 'out', 'algorithm', 'passphrase-env'], flags: ['force', 'json'] }, run: keygen },
   sign: { spec: { options: ['key', 'chain', 'type', 'payload', 'org', 'nonce', 'timestamp', 'passphrase-env', 'out'] }, run: sign },
   'device sign': { spec: { options: ['key', 'device', 'readings', 'sequence', 'observed-at', 'org', 'passphrase-env', 'out'] }, run: deviceSign },
+  'sign-in': { spec: { options: ['url', 'key-file', 'org', 'key-id', 'passphrase-env'] }, run: signInCommand },
   submit: { spec: { options: ['url', 'timeout', 'out'], flags: ['wait'] }, run: submit },
   receipt: { spec: { options: ['url', 'wait', 'out'] }, run: receipt },
   'verify receipt': { spec: { options: ['members', 'chain'], flags: ['json'] }, run: verifyReceiptCommand },

@@ -120,6 +120,8 @@ export interface AllianceClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Per request; default 30 s. `submit(…, { wait: true })` adds the commit wait. */
   readonly timeoutMs?: number;
+  /** Sends `Authorization: Bearer <accessToken()>` with every request (a `Session` of `signIn` fits); it replaces an Authorization in `headers`. */
+  readonly auth?: { accessToken(): Promise<string> };
 }
 
 export interface WaitOptions {
@@ -156,6 +158,7 @@ export class AllianceClient {
   private readonly fetchImpl: FetchLike;
   private readonly headers: Readonly<Record<string, string>>;
   private readonly timeoutMs: number;
+  private readonly auth: { accessToken(): Promise<string> } | undefined;
 
   constructor(options: AllianceClientOptions | string) {
     const o = typeof options === 'string' ? { baseUrl: options } : options;
@@ -169,6 +172,8 @@ export class AllianceClient {
     this.fetchImpl = o.fetch ?? ((input, init) => (globalThis.fetch as unknown as FetchLike)(input, init));
     this.headers = { ...(o.headers ?? {}) };
     this.timeoutMs = o.timeoutMs ?? 30_000;
+    if (o.auth !== undefined && typeof o.auth?.accessToken !== 'function') throw new AllianceApiError(SdkErrorCode.INVALID_ARGUMENT, 0, 'auth must have an accessToken() method');
+    this.auth = o.auth;
   }
 
   // ---------------------------------------------------------------- transactions
@@ -331,6 +336,10 @@ export class AllianceClient {
     const url = `${this.baseUrl}${path}`;
     const headers: Record<string, string> = { accept: options.accept ?? 'application/json, application/problem+json', ...this.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
+    if (this.auth) {
+      for (const name of Object.keys(headers)) if (name.toLowerCase() === 'authorization') delete headers[name];
+      headers['authorization'] = `Bearer ${await this.auth.accessToken()}`;
+    }
     const controller = new AbortController();
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timer = setTimeout(() => controller.abort(), timeoutMs);

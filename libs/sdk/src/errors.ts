@@ -36,6 +36,10 @@ export const SdkErrorCode = {
   /** `waitForCommit` gave up before the transaction's block was certified. */
   COMMIT_TIMEOUT: 'SDK.COMMIT_TIMEOUT',
   MALFORMED_TRUST: 'SDK.MALFORMED_TRUST',
+  /** A sign-in challenge that is not an auth challenge for the organization and key asked for: never signed. */
+  BAD_CHALLENGE: 'SDK.BAD_CHALLENGE',
+  /** `session.accessToken()` after `session.logout()`. */
+  SIGNED_OUT: 'SDK.SIGNED_OUT',
 } as const;
 
 export type SdkErrorCode = (typeof SdkErrorCode)[keyof typeof SdkErrorCode];

@@ -37,6 +37,10 @@ export type { TransactionInput } from './transactions';
 export { signTelemetry } from './telemetry';
 export type { TelemetryInput } from './telemetry';
 
+// Sign-in with a key (identity service /identity/v1/auth): access and refresh tokens.
+export { signIn, signChallenge, AUTH_CHALLENGE_TYPE } from './auth';
+export type { Session, SignInKey, SignInOptions, AuthChallenge, AuthChallengeResponse, AuthPrincipal, TokenResponse } from './auth';
+
 // The API client.
 export { AllianceClient, problemError } from './client';
 export type {
