@@ -6,7 +6,7 @@ import tseslint from 'typescript-eslint';
 const FRAMEWORK = ['@nestjs/*', 'express', 'kafkajs', 'pg', '@apollo/*', 'graphql', 'nestjs-pino'];
 
 // Test files may also use the test harness (type:testing); production code may not.
-const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/**/test/**/*.ts', 'apps/*-e2e/**/*.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/**/test/**/*.ts', 'apps/*/test/**/*.ts', 'apps/*-e2e/**/*.ts'];
 
 function boundaries(depConstraints) {
   return [

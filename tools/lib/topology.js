@@ -41,6 +41,7 @@ function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
         PORT: String(port + 1 + i),
         ...(service === 'ledger' ? { ...ledgerEnv(chain, 'org1', 'member'), ORDERING_DATABASE_URL: databaseUrl } : {}),
         ...(service === 'identity' ? identityEnv(chain, urls.ledger) : {}),
+        ...(['provenance', 'finance', 'audit'].includes(service) ? authEnv(urls.identity) : {}),
       },
     })),
     ledgerPeer('org2', 6),
@@ -67,9 +68,9 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
     ledger('org3', 13, 'member'),
     ledger('regulator', 14, 'observer'),
     { ...org1('identity', 1), env: { ...org1('identity', 1).env, ...identityEnv(chain, url(11)) } },
-    org1('provenance', 3),
-    org1('finance', 4),
-    org1('audit', 5),
+    withAuth(org1('provenance', 3), url(1)),
+    withAuth(org1('finance', 4), url(1)),
+    withAuth(org1('audit', 5), url(1)),
     { id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)) } },
     { id: 'gateway', service: 'gateway', env: { ...base('org1'), PORT: String(port), ...gatewayUpstreams({ identity: url(1), ledger: url(11), provenance: url(3), finance: url(4), audit: url(5) }) } },
   ];
@@ -78,6 +79,15 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
 /** The identity read model follows its organization's own ledger node. */
 function identityEnv(chain, ledgerUrl) {
   return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl };
+}
+
+/** Services that check callers verify access tokens with their organization's identity service's keys. */
+function authEnv(identityUrl) {
+  return { AUTH_JWKS_URL: `${identityUrl}/identity/v1/.well-known/jwks.json` };
+}
+
+function withAuth(process, identityUrl) {
+  return { ...process, env: { ...process.env, ...authEnv(identityUrl) } };
 }
 
 function gatewayUpstreams(urls) {

@@ -1,10 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import { join } from 'node:path';
+import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { Controller, Get, Inject, Module, type DynamicModule } from '@nestjs/common';
 import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApiExcludeController, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly } from '@alliance/shared/feature-platform';
+import { Public, type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly } from '@alliance/shared/feature-platform';
 import { gatewayConfigShape } from './config';
 import { installRestProxy } from './proxy';
 import { WaitingIntrospectAndCompose } from './supergraph';
@@ -24,6 +26,10 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
   migrationsDir: join(__dirname, '..', 'migrations'),
   graphql: 'none',
   unprefixedRoutes: ['/'],
+  // A getter: RootController is declared below.
+  get surface() {
+    return [RootController];
+  },
   afterInit(app, runtime, openapi) {
     installMergedDocs(app, runtime, openapi);
   },
@@ -63,8 +69,24 @@ class SubscriptionRelayModule {}
 function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: SubscriptionRelay): DynamicModule {
   return GraphQLModule.forRoot<ApolloGatewayDriverConfig>({
     driver: ApolloGatewayDriver,
-    server: { path: '/graphql', introspection: true, csrfPrevention: true, includeStacktraceInErrorResponses: false, plugins: [subscriptionsOverWebSocketOnly] },
+    server: {
+      path: '/graphql',
+      introspection: true,
+      csrfPrevention: true,
+      includeStacktraceInErrorResponses: false,
+      plugins: [subscriptionsOverWebSocketOnly],
+      context: ({ req }: { req: IncomingMessage }) => ({ req }),
+    },
     gateway: {
+      // Each subgraph checks the caller itself (docs/authorization.md): the gateway passes the bearer token on.
+      buildService: ({ url }) =>
+        new RemoteGraphQLDataSource<{ req?: IncomingMessage }>({
+          url,
+          willSendRequest({ request, context }) {
+            const authorization = context.req?.headers.authorization;
+            if (authorization) request.http?.headers.set('authorization', authorization);
+          },
+        }),
       supergraphSdl: new WaitingIntrospectAndCompose(upstreamsOf(runtime.config), runtime.config.GATEWAY_UPSTREAM_WAIT_MS, 15_000, (m) =>
         process.stderr.write(`${JSON.stringify({ level: 30, time: new Date().toISOString(), service: 'gateway', msg: m })}\n`),
       ),
@@ -77,6 +99,7 @@ function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: Subscript
 }
 
 @ApiExcludeController()
+@Public('the links to the APIs, no data')
 @Controller()
 class RootController {
   constructor(@Inject('ALLIANCE_LINKS') private readonly links: Record<string, string>) {}

@@ -10,4 +10,10 @@ export const identityConfigShape = {
   IDENTITY_LEDGER_NODE_ID: field.optionalString(),
   /** How often the read model asks its ledger node for blocks the events have not brought yet. */
   IDENTITY_POLL_INTERVAL_MS: field.positiveInt(5_000),
+  /** How long a sign-in challenge may be signed in with. */
+  IDENTITY_CHALLENGE_TTL_SECONDS: field.positiveInt(60),
+  /** Lifetime of an access token; at most 60 so a revoked key's tokens stop working within a minute. */
+  IDENTITY_ACCESS_TOKEN_TTL_SECONDS: field.positiveInt(60),
+  /** Lifetime of a refresh token (a session without activity ends after it). */
+  IDENTITY_REFRESH_TOKEN_TTL_SECONDS: field.positiveInt(28_800),
 };

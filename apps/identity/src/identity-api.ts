@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { AllianceError } from '@alliance/shared/util-errors';
+import { Authenticated, RequirePermission } from '@alliance/shared/feature-platform';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { checkOrganizationId, IdentityQueries, IdentityQueryErrors } from './identity-queries';
 import type { IdentityFollower } from './follower';
@@ -34,6 +35,7 @@ function oneOf(value: string | undefined, allowed: readonly string[], name: stri
 const AT_BLOCK = { name: 'atBlock', required: false, description: 'The state as it stood after this block (default: the newest block the read model holds)' };
 
 @ApiTags('organizations')
+@Authenticated()
 @Controller('organizations')
 export class OrganizationsController {
   constructor(@Inject(IDENTITY_QUERIES) private readonly queries: IdentityQueries) {}
@@ -90,6 +92,7 @@ export class OrganizationsController {
 }
 
 @ApiTags('permissions')
+@Authenticated()
 @Controller()
 export class KeysController {
   constructor(@Inject(IDENTITY_QUERIES) private readonly queries: IdentityQueries) {}
@@ -115,6 +118,7 @@ export class KeysController {
 }
 
 @ApiTags('devices')
+@Authenticated()
 @Controller('devices')
 export class DevicesController {
   constructor(@Inject(IDENTITY_QUERIES) private readonly queries: IdentityQueries) {}
@@ -146,6 +150,7 @@ export class DevicesController {
 }
 
 @ApiTags('proposals')
+@Authenticated()
 @Controller('proposals')
 export class ProposalsController {
   constructor(@Inject(IDENTITY_QUERIES) private readonly queries: IdentityQueries) {}
@@ -167,6 +172,7 @@ export class ProposalsController {
 }
 
 @ApiTags('read-model')
+@Authenticated()
 @Controller('read-model')
 export class ReadModelController {
   constructor(
@@ -182,6 +188,7 @@ export class ReadModelController {
 
   @Post('rebuild')
   @HttpCode(200)
+  @RequirePermission('identity.read-model.rebuild')
   @ApiOperation({ summary: 'Empties the read model and rebuilds it from this organization’s ledger node; answers once it is back at the node’s head' })
   async rebuild() {
     if (!this.follower.canRebuild) throw new AllianceError('IDENTITY.LEDGER_NOT_CONFIGURED', 'conflict', 'LEDGER_URL is not set: the read model has no ledger node to rebuild from');

@@ -1,4 +1,5 @@
 import { Inject } from '@nestjs/common';
+import { Authenticated } from '@alliance/shared/feature-platform';
 import { Args, Directive, Field, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import type { AgentView, OrganizationView } from '@alliance/identity/domain';
 import type { Device, Role } from '@alliance/ledger/domain';
@@ -143,6 +144,7 @@ const AT = { name: 'atBlock', type: () => Int, nullable: true, description: 'The
 
 /** The identity subgraph: the same questions as `/identity/v1`, from the same queries. */
 @Resolver()
+@Authenticated()
 export class IdentityResolver {
   constructor(
     @Inject(IDENTITY_QUERIES) private readonly queries: IdentityQueries,

@@ -118,7 +118,7 @@ export class IdentityQueries {
 
   /** Who holds key `keyId` (admin, node, agent or device key) and whether it is in force at the block. */
   async key(keyId: string, atBlock?: number): Promise<KeyOwner> {
-    if (!/^[a-z0-9:_-]{1,128}$/i.test(keyId)) throw IdentityQueryErrors.invalid('keyId has the form <algorithm>:<hex>');
+    if (!/^[0-9a-f]{32}$/.test(keyId)) throw IdentityQueryErrors.invalid('a key id is 32 lower-case hex digits (docs/protocol.md §3.2)');
     const s = await this.snapshot(atBlock);
     const orgs = organizationsOf(s.configVersions, s.proposals);
     for (const org of orgs) {

@@ -1,20 +1,30 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { Outbox, Transport } from '@alliance/shared/data-access-messaging';
-import { OUTBOX, type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
+import { OUTBOX, TOKEN_VERIFIER, type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
 import type { identityConfigShape } from './config';
 import { IdentityFollower } from './follower';
 import { DevicesController, IDENTITY_FOLLOWER, IDENTITY_QUERIES, IDENTITY_READ_MODEL, KeysController, OrganizationsController, ProposalsController, ReadModelController } from './identity-api';
 import { IdentityResolver } from './identity-graphql';
 import { IdentityQueries } from './identity-queries';
 import { IdentityReadModel, LedgerBlockSource } from './read-model';
+import { SignInService } from './sign-in';
+import { SIGN_IN, SignInController } from './sign-in-api';
+
+/** What the identity service serves (its modules list these; docs/authorization.md is generated from them). */
+export const identityControllers = [SignInController, OrganizationsController, KeysController, DevicesController, ProposalsController, ReadModelController];
+export const identityResolvers = [IdentityResolver];
 
 export type IdentityConfig = ServiceConfig<typeof identityConfigShape>;
 
 @Injectable()
 class IdentityLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  constructor(@Inject(IDENTITY_FOLLOWER) private readonly follower: IdentityFollower) {}
+  constructor(
+    @Inject(IDENTITY_FOLLOWER) private readonly follower: IdentityFollower,
+    @Inject(SIGN_IN) private readonly signIn: SignInService,
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.signIn.init();
     await this.follower.start();
   }
 
@@ -29,14 +39,45 @@ export class IdentityModule {
     const config = runtime.config;
     const nodeId = config.IDENTITY_LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
     const log = runtime.logger.child({ component: 'identity-read-model' });
+    // The read model ends sessions of ended keys; the sign-in service reads the read model: built in that order, wired here.
+    let signIn: SignInService;
     return {
       module: IdentityModule,
-      controllers: [OrganizationsController, KeysController, DevicesController, ProposalsController, ReadModelController],
+      controllers: identityControllers,
       providers: [
         {
           provide: IDENTITY_READ_MODEL,
           inject: [{ token: OUTBOX, optional: true }],
-          useFactory: (outbox: Outbox | undefined) => new IdentityReadModel({ pool: runtime.pool, chainId: config.CHAIN_ID, nodeId, outbox }),
+          useFactory: (outbox: Outbox | undefined) =>
+            new IdentityReadModel({
+              pool: runtime.pool,
+              chainId: config.CHAIN_ID,
+              nodeId,
+              outbox,
+              // A key that ended, or an organization that left, signs nobody in from that block on: its sessions end with it.
+              onApplied: async (client, _block, changes) => {
+                for (const { change } of changes) {
+                  if (change.kind === 'key.rotated' || change.kind === 'key.revoked') await signIn.revokeKey(client, change.organizationId, change.keyId, change.kind === 'key.revoked' ? 'key revoked' : 'key rotated');
+                  if (change.kind === 'organization.left') await signIn.revokeKey(client, change.organizationId, null, 'organization left the consortium');
+                }
+              },
+            }),
+        },
+        {
+          provide: SIGN_IN,
+          inject: [IDENTITY_READ_MODEL],
+          useFactory: (readModel: IdentityReadModel) => {
+            signIn = new SignInService({
+              pool: runtime.pool,
+              readModel,
+              chainId: config.CHAIN_ID,
+              issuerOrganizationId: config.ORG_ID,
+              challengeTtlSeconds: config.IDENTITY_CHALLENGE_TTL_SECONDS,
+              accessTokenTtlSeconds: config.IDENTITY_ACCESS_TOKEN_TTL_SECONDS,
+              refreshTokenTtlSeconds: config.IDENTITY_REFRESH_TOKEN_TTL_SECONDS,
+            });
+            return signIn;
+          },
         },
         { provide: IDENTITY_QUERIES, inject: [IDENTITY_READ_MODEL], useFactory: (readModel: IdentityReadModel) => new IdentityQueries(readModel) },
         {
@@ -58,10 +99,11 @@ export class IdentityModule {
             return follower;
           },
         },
+        { provide: TOKEN_VERIFIER, useExisting: SIGN_IN },
         IdentityLifecycle,
-        IdentityResolver,
+        ...identityResolvers,
       ],
-      exports: [IDENTITY_QUERIES, IDENTITY_READ_MODEL],
+      exports: [IDENTITY_QUERIES, IDENTITY_READ_MODEL, SIGN_IN, TOKEN_VERIFIER],
     };
   }
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServiceConfig, ServiceDefinition } from '@alliance/shared/feature-platform';
 import { ledgerConfigShape } from './config';
-import { LedgerModule } from './ledger.module';
+import { ledgerControllers, LedgerModule, ledgerResolvers } from './ledger.module';
 
 /** A member's (or the regulator's observer) ledger node as the platform runs it. */
 export const ledgerService: ServiceDefinition<ServiceConfig<typeof ledgerConfigShape>> = {
@@ -14,6 +14,7 @@ export const ledgerService: ServiceDefinition<ServiceConfig<typeof ledgerConfigS
   configShape: ledgerConfigShape,
   migrationsDir: join(__dirname, '..', 'migrations'),
   graphql: 'subgraph',
+  surface: [...ledgerControllers, ...ledgerResolvers],
   crossCheck(config) {
     const problems: string[] = [];
     const nodeId = config.LEDGER_NODE_ID;

@@ -2,6 +2,7 @@ import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res }
 import { ApiAcceptedResponse, ApiOkResponse, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AllianceError } from '@alliance/shared/util-errors';
+import { Public } from '@alliance/shared/feature-platform';
 import { type LedgerNode, LedgerQueries, type Submission } from '@alliance/ledger/feature-node';
 
 export const LEDGER_NODE = Symbol('alliance.ledger-node');
@@ -31,6 +32,7 @@ function parseIntParam(value: string | undefined, name: string, fallback: number
 }
 
 @ApiTags('transactions')
+@Public('a transaction is authenticated by its own signature, checked by every node against the chain (docs/protocol.md §4)')
 @Controller('transactions')
 export class TransactionsController {
   private readonly queries: LedgerQueries;
@@ -80,6 +82,7 @@ export class TransactionsController {
 }
 
 @ApiTags('blocks')
+@Public('replicated chain data every member and verifier reads: anyone entitled verifies it with open code alone (docs/ledger.md)')
 @Controller('blocks')
 export class BlocksController {
   private readonly queries: LedgerQueries;
@@ -115,6 +118,7 @@ export class BlocksController {
 
 /** What a verifier reads besides blocks: checkpoints, consistency proofs, the world state. */
 @ApiTags('checkpoints')
+@Public('replicated chain data every member and verifier reads: anyone entitled verifies it with open code alone (docs/ledger.md)')
 @Controller()
 export class ProofsController {
   private readonly queries: LedgerQueries;

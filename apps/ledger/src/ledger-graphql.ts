@@ -1,7 +1,7 @@
 import { Inject } from '@nestjs/common';
 import { Args, Directive, Field, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { AllianceError } from '@alliance/shared/util-errors';
-import { SERVICE_CONFIG } from '@alliance/shared/feature-platform';
+import { Public, SERVICE_CONFIG } from '@alliance/shared/feature-platform';
 import { certifiedBlocks, type LedgerNode, LedgerQueries, type BlockView } from '@alliance/ledger/feature-node';
 import { LEDGER_NODE } from './ledger-api';
 import type { LedgerConfig } from './ledger.module';
@@ -51,6 +51,7 @@ function toBlock(b: BlockView): LedgerBlock {
 }
 
 @Resolver(() => LedgerBlock)
+@Public('replicated chain data every member and verifier reads: anyone entitled verifies it with open code alone (docs/ledger.md)')
 export class LedgerResolver {
   private readonly queries: LedgerQueries;
 

@@ -120,17 +120,21 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   }
 }
 
+/** What a ledger node serves (the module lists these; docs/authorization.md is generated from them). */
+export const ledgerControllers = [TransactionsController, BlocksController, ProofsController];
+export const ledgerResolvers = [LedgerResolver];
+
 @Module({})
 export class LedgerModule {
   static forRoot(runtime: ServiceRuntime<LedgerConfig>): DynamicModule {
     return {
       module: LedgerModule,
-      controllers: [TransactionsController, BlocksController, ProofsController],
+      controllers: ledgerControllers,
       providers: [
         { provide: LEDGER_NODE, inject: [{ token: OUTBOX, optional: true }], useFactory: (outbox: Outbox | undefined) => createLedgerNode(runtime, outbox) },
         { provide: LEDGER_LIMITS, useValue: { commitWaitMs: runtime.config.LEDGER_COMMIT_WAIT_MS, batchLimit: runtime.config.LEDGER_BATCH_LIMIT } },
         LedgerLifecycle,
-        LedgerResolver,
+        ...ledgerResolvers,
       ],
       exports: [LEDGER_NODE],
     };

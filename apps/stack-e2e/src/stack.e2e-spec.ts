@@ -3,7 +3,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { privateKafka, type PrivateKafka } from '@alliance/shared/testing';
-import { fromBase64, leafHash, merkleRoot, toHex, verifyReceipt } from '@alliance/protocol';
+import { fromBase64, fromHex, leafHash, merkleRoot, toHex, verifyReceipt } from '@alliance/protocol';
+import { signIn } from '@alliance/sdk';
 import { anchorEnvelopes } from './ledger-client';
 import { getJson, graphql, isAlive, root, runNode, tempDir, waitFor } from './support';
 
@@ -116,6 +117,30 @@ describe('npm run stack', () => {
     expect(JSON.stringify(missing.body)).not.toContain('stacktrace');
     const bad = await graphql(base, '{ noSuchField }');
     expect(bad.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+
+  it('signs org1 in with its demo key through the gateway (SDK); the token opens the identity API over REST and GraphQL', async () => {
+    const key = JSON.parse(readFileSync(join(dataDir, 'demo-keys/org1.key.json'), 'utf8')) as { privateKey: string };
+    // The identity read model needs the genesis before it knows org1's key.
+    const session = await waitFor('sign-in', () => signIn(base, { organizationId: 'org1', algorithm: 'ed25519', privateKey: fromHex(key.privateKey) }).catch(() => undefined), 30_000);
+    expect(session.principal).toMatchObject({ organizationId: 'org1', agentId: null, admin: true });
+    const authorization = await session.authorizationHeader();
+    const orgs = await getJson(`${base}/identity/v1/organizations`, { headers: { authorization } });
+    expect(orgs.status).toBe(200);
+    expect((orgs.body as { items: Array<{ organizationId: string; status: string }> }).items.map((o) => [o.organizationId, o.status])).toEqual([
+      ['org1', 'member'],
+      ['org2', 'member'],
+      ['org3', 'member'],
+    ]);
+    const anonymous = await getJson(`${base}/identity/v1/organizations`);
+    expect([anonymous.status, (anonymous.body as { code: string }).code]).toEqual([401, 'AUTH.TOKEN_MISSING']);
+    // The gateway passes the token on to the identity subgraph.
+    const viaGraphql = await graphql(base, '{ identityOrganizations { organizationId role } }', { authorization });
+    expect(viaGraphql.body.errors).toBeUndefined();
+    expect(viaGraphql.body.data).toMatchObject({ identityOrganizations: [{ organizationId: 'org1', role: 'manufacturer' }, { organizationId: 'org2' }, { organizationId: 'org3' }] });
+    const refused = await graphql(base, '{ identityOrganizations { organizationId } }');
+    expect(refused.body.errors?.[0].extensions?.code).toBe('AUTH.TOKEN_MISSING');
+    await session.logout();
   });
 
   it('merges every service’s OpenAPI at /docs-json and serves the UI at /docs', async () => {

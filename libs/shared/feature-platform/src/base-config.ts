@@ -16,6 +16,8 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: field.positiveInt(10_000),
   DB_POOL_SIZE: field.positiveInt(10),
   BODY_LIMIT_BYTES: field.positiveInt(1_048_576),
+  /** The identity service's JWK Set (`…/identity/v1/.well-known/jwks.json`): the keys this service verifies access tokens with. */
+  AUTH_JWKS_URL: field.optionalHttpUrl(),
 };
 
 export interface BaseConfig {
@@ -29,6 +31,7 @@ export interface BaseConfig {
   readonly SHUTDOWN_TIMEOUT_MS: number;
   readonly DB_POOL_SIZE: number;
   readonly BODY_LIMIT_BYTES: number;
+  readonly AUTH_JWKS_URL?: string;
 }
 
 /** Cross-field rules zod's per-variable parsers can't express. */

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type DynamicModule, type INestApplication, Module, type ModuleMetadata, RequestMethod } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
+import { type DynamicModule, type INestApplication, Module, type ModuleMetadata, RequestMethod, type Type } from '@nestjs/common';
+import { APP_GUARD, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { ApolloFederationDriver, type ApolloFederationDriverConfig } from '@nestjs/apollo';
 import { GraphQLModule, GraphQLSchemaHost } from '@nestjs/graphql';
@@ -19,6 +19,8 @@ import { createServiceLogger, requestLogger } from './logging';
 import { bodyErrorHandler, formatGraphQLError, ProblemFilter } from './problem';
 import type { ServiceRuntime } from './runtime';
 import { PG_POOL, SERVICE_CONFIG, SERVICE_RUNTIME } from './tokens';
+import { AccessGuard, JwksTokenVerifier, TOKEN_VERIFIER } from './access';
+import { type AccessEntry, describeAccess } from './access-surface';
 import { productVersion } from './version';
 import { statusResolverFor } from './graphql-status';
 import { OUTBOX, startMessaging, TRANSPORT, type MessagingHandle } from './messaging';
@@ -61,8 +63,19 @@ export interface ServiceDefinition<C extends BaseConfig = BaseConfig> {
   readonly unprefixedRoutes?: readonly string[];
   /** Runs after Nest initialised, with the service's own OpenAPI document (the gateway serves the merged docs). */
   afterInit?(app: NestExpressApplication, runtime: ServiceRuntime<C>, openapi: OpenAPIObject): void | Promise<void>;
+  /**
+   * The controllers and resolvers the service's modules serve (the same arrays the modules list): with the
+   * platform's own, what docs/authorization.md is generated from and the authorization matrix test walks.
+   */
+  readonly surface?: readonly Type<unknown>[];
   /** Whether the service uses the outbox relay and messaging transport (default true). */
   readonly messaging?: boolean;
+}
+
+/** Every route and root field of the service, the platform's included, with who may call it. */
+export function accessOf(definition: ServiceDefinition): AccessEntry[] {
+  const platform: Type<unknown>[] = [HealthController, StatusController, ...(definition.graphql === 'subgraph' ? [statusResolverFor(definition.name)] : [])];
+  return describeAccess([...platform, ...(definition.surface ?? [])], definition.restPrefix);
 }
 
 export interface RunningService {
@@ -131,6 +144,9 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
     { provide: SERVICE_CONFIG, useValue: runtime.config },
     { provide: PG_POOL, useValue: runtime.pool },
     ...(messaging ? messaging.providers : []),
+    // One guard for every route and field (docs/authorization.md); tokens are verified with the identity service's JWKS.
+    { provide: APP_GUARD, useClass: AccessGuard },
+    ...(runtime.config.AUTH_JWKS_URL ? [{ provide: TOKEN_VERIFIER, useValue: new JwksTokenVerifier(runtime.config.AUTH_JWKS_URL) }] : []),
   ];
   if (definition.graphql === 'subgraph') {
     imports.push(

@@ -1,6 +1,7 @@
 import { Directive, Field, GraphQLISODateTime, ObjectType, Query, Resolver } from '@nestjs/graphql';
 import { Inject, type Type } from '@nestjs/common';
 import { SERVICE_RUNTIME } from './tokens';
+import { Public } from './access';
 import type { ServiceRuntime } from './runtime';
 
 /** Shared by every subgraph (hence @shareable), so a dashboard sees one type. */
@@ -23,6 +24,7 @@ export class ServiceStatus {
 /** Builds the resolver of `<service>Status`, one root field per subgraph so names never clash. */
 export function statusResolverFor(service: string): Type<unknown> {
   @Resolver(() => ServiceStatus)
+  @Public('which service answers: no data')
   class StatusResolver {
     constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}
 

@@ -3,6 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } f
 import type { Response } from 'express';
 import { SERVICE_RUNTIME } from './tokens';
 import type { ServiceRuntime } from './runtime';
+import { Public } from './access';
 
 export interface CheckResult {
   readonly status: 'up' | 'down';
@@ -56,6 +57,7 @@ export async function runChecks(checks: readonly ReadinessCheck[]): Promise<Reco
  * `/health`: both, the readiness status code.
  */
 @ApiTags('health')
+@Public('liveness and readiness for orchestrators and load balancers')
 @Controller('health')
 export class HealthController {
   constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}

@@ -11,3 +11,5 @@ export * from './version';
 export * from './status.controller';
 export * from './graphql-subscriptions';
 export * from './subscription-queue';
+export * from './access';
+export * from './access-surface';

@@ -19,6 +19,7 @@ import { ConfigError, type Env } from '@alliance/shared/util-config';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { type RunningService, type ServiceDefinition, startService } from './bootstrap';
 import type { HealthReport } from './health';
+import { Public } from './access';
 import type { ProblemDocument } from './problem';
 
 // ---------------------------------------------------------------------------
@@ -38,6 +39,7 @@ class TestThing {
   id!: string;
 }
 
+@Public('platform test routes')
 @Controller()
 class TestController {
   @Get('slow')
@@ -65,6 +67,7 @@ class TestController {
 }
 
 @Resolver(() => TestThing)
+@Public('platform test fields')
 class TestThingResolver {
   @GqlQuery(() => TestThing, { name: 'testThing' })
   thing(): TestThing {

@@ -1,6 +1,7 @@
 import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { SERVICE_RUNTIME } from './tokens';
+import { Public } from './access';
 import type { ServiceRuntime } from './runtime';
 
 export class ServiceStatusDto {
@@ -19,6 +20,7 @@ export class ServiceStatusDto {
 
 /** `GET /<service>/v1/status`: the REST twin of the GraphQL `<service>Status` field. */
 @ApiTags('status')
+@Public('which service answers: no data')
 @Controller('status')
 export class StatusController {
   constructor(@Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime) {}

@@ -15,3 +15,4 @@ export {
   type VerifyJwtOptions,
 } from './jws';
 export { hashToken, randomToken } from './tokens';
+export { isReadOnly, mayAct, principalFromClaims, type Principal } from './principal';

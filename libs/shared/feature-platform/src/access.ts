@@ -1,0 +1,160 @@
+import { type CanActivate, type ExecutionContext, Inject, Injectable, Optional, SetMetadata } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { GqlExecutionContext } from '@nestjs/graphql';
+import type { KeyObject } from 'node:crypto';
+import { isReadOnly, keyObjectFromJwk, mayAct, type Principal, principalFromClaims, verifyJwt } from '@alliance/shared/util-auth';
+import { AllianceError } from '@alliance/shared/util-errors';
+import { SERVICE_RUNTIME } from './tokens';
+import type { ServiceRuntime } from './runtime';
+
+/**
+ * Who may call a route or a GraphQL field (docs/authorization.md): declared
+ * on every controller or resolver method (or its class); a route without a
+ * rule needs a signed-in principal.
+ */
+export type AccessRule =
+  | { readonly kind: 'public'; readonly reason: string }
+  | { readonly kind: 'authenticated' }
+  | { readonly kind: 'permission'; readonly permission: string; readonly scope: ScopeSource };
+
+/** Which organization a permission is needed in: the service's own, or one named by the request. */
+export type ScopeSource = { readonly from: 'service' } | { readonly from: 'param' | 'query' | 'body'; readonly name: string };
+
+export const ACCESS_RULE = 'alliance:access-rule';
+
+/** Anyone, signed in or not; `reason` says why (it is printed in docs/authorization.md). */
+export const Public = (reason: string) => SetMetadata(ACCESS_RULE, { kind: 'public', reason } satisfies AccessRule);
+/** Any signed-in principal (a regulator reads; it never writes). */
+export const Authenticated = () => SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule);
+/** A principal holding `permission` in the scope organization (an admin key holds every permission of its own organization). */
+export const RequirePermission = (permission: string, scope: ScopeSource = { from: 'service' }) => SetMetadata(ACCESS_RULE, { kind: 'permission', permission, scope } satisfies AccessRule);
+
+export const AccessErrors = {
+  missing: () => new AllianceError('AUTH.TOKEN_MISSING', 'unauthenticated', 'sign in first: send Authorization: Bearer <access token> (POST /identity/v1/auth/challenges, then /auth/tokens)'),
+  claims: () => new AllianceError('AUTH.TOKEN_CLAIMS', 'unauthenticated', 'the access token does not carry an Alliance principal'),
+  readOnly: () => new AllianceError('AUTH.READ_ONLY', 'forbidden', 'a regulator’s access is read-only'),
+  forbidden: (permission: string, scope: string) => new AllianceError('AUTH.FORBIDDEN', 'forbidden', `this needs permission ${permission} in ${scope}`, { details: { permission, scope } }),
+  notConfigured: () => new AllianceError('AUTH.NOT_CONFIGURED', 'unavailable', 'this service cannot verify access tokens: AUTH_JWKS_URL is not set'),
+  jwksUnavailable: (cause: unknown) => new AllianceError('AUTH.JWKS_UNAVAILABLE', 'unavailable', 'the identity service’s keys (AUTH_JWKS_URL) cannot be read now', { cause }),
+};
+
+/** Turns a bearer token into a principal, or throws an AUTH.* error. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+export const TOKEN_VERIFIER = Symbol('alliance.token-verifier');
+
+export const TOKEN_AUDIENCE = 'alliance';
+
+/** Verifies access tokens with the public keys the identity service publishes (its JWKS), cached and re-read for a new key id. */
+export class JwksTokenVerifier implements TokenVerifier {
+  private keys = new Map<string, KeyObject>();
+  private fetchedAt = 0;
+  private inflight: Promise<void> | undefined;
+
+  constructor(
+    private readonly url: string,
+    private readonly options: { readonly maxAgeMs?: number; readonly minRefetchMs?: number; readonly now?: () => Date } = {},
+  ) {}
+
+  private async refresh(): Promise<void> {
+    this.inflight ??= (async () => {
+      try {
+        const res = await fetch(this.url, { signal: AbortSignal.timeout(5_000), headers: { accept: 'application/json' } });
+        if (!res.ok) throw new Error(`HTTP ${res.status}`);
+        const body = (await res.json()) as { keys?: unknown[] };
+        const next = new Map<string, KeyObject>();
+        for (const jwk of body.keys ?? []) {
+          const kid = (jwk as { kid?: unknown }).kid;
+          if (typeof kid === 'string') next.set(kid, keyObjectFromJwk(jwk));
+        }
+        this.keys = next;
+        this.fetchedAt = Date.now();
+      } catch (error) {
+        throw AccessErrors.jwksUnavailable(error);
+      } finally {
+        this.inflight = undefined;
+      }
+    })();
+    return this.inflight;
+  }
+
+  async verify(token: string): Promise<Principal> {
+    const age = Date.now() - this.fetchedAt;
+    if (age > (this.options.maxAgeMs ?? 300_000)) await this.refresh();
+    const kid = kidOf(token);
+    if (kid !== undefined && !this.keys.has(kid) && age > (this.options.minRefetchMs ?? 10_000)) await this.refresh();
+    const { claims } = verifyJwt(token, { keys: (k) => this.keys.get(k), now: this.options.now?.() ?? new Date(), audience: TOKEN_AUDIENCE });
+    const principal = principalFromClaims(claims);
+    if (!principal) throw AccessErrors.claims();
+    return principal;
+  }
+}
+
+function kidOf(token: string): string | undefined {
+  try {
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8')) as { kid?: unknown };
+    return typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+interface RequestLike {
+  readonly method?: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly params?: Record<string, string>;
+  readonly query?: Record<string, unknown>;
+  readonly body?: unknown;
+  principal?: Principal;
+}
+
+/** The principal of the request (set by the guard on every route that is not public). */
+export function principalOfRequest(req: unknown): Principal | undefined {
+  return (req as RequestLike | undefined)?.principal;
+}
+
+/** The one guard of every service: REST routes and GraphQL fields alike. */
+@Injectable()
+export class AccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    @Inject(SERVICE_RUNTIME) private readonly runtime: ServiceRuntime,
+    @Optional() @Inject(TOKEN_VERIFIER) private readonly verifier?: TokenVerifier,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const rule = this.reflector.getAllAndOverride<AccessRule | undefined>(ACCESS_RULE, [context.getHandler(), context.getClass()]) ?? { kind: 'authenticated' };
+    if (rule.kind === 'public') return true;
+    let req: RequestLike | undefined;
+    let mutation = false;
+    if (context.getType<string>() === 'graphql') {
+      const gql = GqlExecutionContext.create(context);
+      req = (gql.getContext() as { req?: RequestLike }).req;
+      mutation = gql.getInfo<{ operation?: { operation?: string } }>()?.operation?.operation === 'mutation';
+    } else {
+      req = context.switchToHttp().getRequest<RequestLike>();
+      mutation = !['GET', 'HEAD', 'OPTIONS'].includes((req.method ?? 'GET').toUpperCase());
+    }
+    const header = req?.headers['authorization'];
+    const value = Array.isArray(header) ? header[0] : header;
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(value ?? '');
+    if (!req || !match) throw AccessErrors.missing();
+    if (!this.verifier) throw AccessErrors.notConfigured();
+    const principal = await this.verifier.verify(match[1]);
+    req.principal = principal;
+    if (mutation && isReadOnly(principal)) throw AccessErrors.readOnly();
+    if (rule.kind === 'permission') {
+      const scope = scopeOf(rule.scope, req, this.runtime.config.ORG_ID);
+      if (!mayAct(principal, rule.permission, scope)) throw AccessErrors.forbidden(rule.permission, scope);
+    }
+    return true;
+  }
+}
+
+function scopeOf(source: ScopeSource, req: RequestLike, serviceOrganization: string): string {
+  if (source.from === 'service') return serviceOrganization;
+  const bag = source.from === 'param' ? req.params : source.from === 'query' ? req.query : (req.body as Record<string, unknown> | undefined);
+  const value = bag?.[source.name];
+  return typeof value === 'string' ? value : serviceOrganization;
+}

@@ -1,0 +1,45 @@
+/**
+ * Who a request acts as, from a verified Alliance access token: the same
+ * shape the identity service derives from the chain at sign-in
+ * (docs/identity.md, Sign-in) and every service's guard reads back.
+ */
+export interface Principal {
+  readonly organizationId: string;
+  /** null for an organization admin key (from the chain configuration). */
+  readonly agentId: string | null;
+  readonly keyId: string;
+  /** An admin key acts for its organization with every permission there. */
+  readonly admin: boolean;
+  /** The organization's role in the consortium (manufacturer, …, regulator). */
+  readonly organizationRole: string;
+  /** The agent's own roles in its organization. */
+  readonly roles: readonly string[];
+  /** Permissions per organization it may act for: its own, and those that granted it roles. */
+  readonly permissions: Readonly<Record<string, readonly string[]>>;
+}
+
+/** Whether `principal` may use `permission` in `scopeOrganizationId`'s name (default: its own). */
+export function mayAct(principal: Pick<Principal, 'organizationId' | 'admin' | 'permissions'>, permission: string, scopeOrganizationId: string = principal.organizationId): boolean {
+  if (principal.admin && scopeOrganizationId === principal.organizationId) return true;
+  return (principal.permissions[scopeOrganizationId] ?? []).includes(permission);
+}
+
+/** Regulators observe: they read everything they are entitled to and change nothing. */
+export function isReadOnly(principal: Pick<Principal, 'organizationRole'>): boolean {
+  return principal.organizationRole === 'regulator';
+}
+
+/** The principal in a verified token's claims (`org`, `agent`, `key`, `admin`, `orgRole`, `roles`, `perms`). */
+export function principalFromClaims(claims: Record<string, unknown>): Principal | undefined {
+  const { org, agent, key, admin, orgRole, roles, perms } = claims as Record<string, unknown>;
+  if (typeof org !== 'string' || typeof key !== 'string' || typeof admin !== 'boolean' || typeof orgRole !== 'string') return undefined;
+  if (agent !== null && typeof agent !== 'string') return undefined;
+  if (!Array.isArray(roles) || !roles.every((r) => typeof r === 'string')) return undefined;
+  if (!perms || typeof perms !== 'object' || Array.isArray(perms)) return undefined;
+  const permissions: Record<string, string[]> = {};
+  for (const [scope, list] of Object.entries(perms as Record<string, unknown>)) {
+    if (!Array.isArray(list) || !list.every((p) => typeof p === 'string')) return undefined;
+    permissions[scope] = list as string[];
+  }
+  return { organizationId: org, agentId: agent as string | null, keyId: key, admin, organizationRole: orgRole, roles: roles as string[], permissions };
+}
