@@ -69,7 +69,10 @@ describe('authorization matrix', () => {
 
   beforeAll(async () => {
     await chain.start(inject('databaseUrl'), 'identity_authz');
-    await chain.submit(chain.signed(org1, 'identity.role.define', { roleId: 'operator', permissions: ['identity.read-model.rebuild'] }));
+    // The holder holds every permission a rule of these services names; the other agent none.
+    const permissions = [...new Set([...accessOf(identityService), ...accessOf(ledgerService)].flatMap((e) => (e.rule.kind === 'permission' ? [e.rule.permission] : [])))].sort();
+    expect(permissions.length).toBeGreaterThan(0);
+    await chain.submit(chain.signed(org1, 'identity.role.define', { roleId: 'operator', permissions }));
     await chain.submit(chain.signed(org1, 'identity.agent.register', { agentId: 'ops', name: 'Operations', roles: ['operator'], keys: [{ algorithm: 'ed25519', publicKey: toHex(opsKey.publicKey) }] }));
     const last = await chain.submit(chain.signed(org1, 'identity.agent.register', { agentId: 'clerk', name: 'Clerk', roles: [], keys: [{ algorithm: 'ed25519', publicKey: toHex(clerkKey.publicKey) }] }));
     await chain.startIdentity();

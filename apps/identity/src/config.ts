@@ -16,4 +16,6 @@ export const identityConfigShape = {
   IDENTITY_ACCESS_TOKEN_TTL_SECONDS: field.positiveInt(60),
   /** Lifetime of a refresh token (a session without activity ends after it). */
   IDENTITY_REFRESH_TOKEN_TTL_SECONDS: field.positiveInt(28_800),
+  /** A file holding the 256-bit master key (64 hex digits) that unlocks managed keys; unset: managed signing is off. */
+  IDENTITY_MANAGED_SIGNING_KEY_FILE: field.optionalString(),
 };

@@ -58,6 +58,8 @@ describe('identity read model and sign-in', () => {
     expect((claims['exp'] as number) - (claims['iat'] as number)).toBeLessThanOrEqual(60);
     bearer = admin1.accessToken;
     expect((await json(`${base}/organizations`)).status).toBe(200);
+    // Without a master key, managed signing is off, and says how to turn it on.
+    expect(await post(`${base}/managed-keys`, { agentId: 'erp' })).toMatchObject({ status: 409, body: { code: 'IDENTITY.MANAGED_SIGNING_DISABLED' } });
 
     // A challenge is one attempt: used, forged, expired or for an unknown key, it signs nobody in.
     const c = await challengeFor('org1', admin);

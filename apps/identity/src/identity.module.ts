@@ -8,10 +8,12 @@ import { IdentityResolver } from './identity-graphql';
 import { IdentityQueries } from './identity-queries';
 import { IdentityReadModel, LedgerBlockSource } from './read-model';
 import { SignInService } from './sign-in';
+import { ManagedSigning, readMasterKey } from './managed-signing';
+import { MANAGED_SIGNING, ManagedSigningController } from './managed-signing-api';
 import { SIGN_IN, SignInController } from './sign-in-api';
 
 /** What the identity service serves (its modules list these; docs/authorization.md is generated from them). */
-export const identityControllers = [SignInController, OrganizationsController, KeysController, DevicesController, ProposalsController, ReadModelController];
+export const identityControllers = [SignInController, ManagedSigningController, OrganizationsController, KeysController, DevicesController, ProposalsController, ReadModelController];
 export const identityResolvers = [IdentityResolver];
 
 export type IdentityConfig = ServiceConfig<typeof identityConfigShape>;
@@ -100,6 +102,18 @@ export class IdentityModule {
           },
         },
         { provide: TOKEN_VERIFIER, useExisting: SIGN_IN },
+        {
+          provide: MANAGED_SIGNING,
+          inject: [IDENTITY_READ_MODEL],
+          useFactory: (readModel: IdentityReadModel) =>
+            new ManagedSigning({
+              pool: runtime.pool,
+              readModel,
+              chainId: config.CHAIN_ID,
+              organizationId: config.ORG_ID,
+              masterKey: config.IDENTITY_MANAGED_SIGNING_KEY_FILE ? readMasterKey(config.IDENTITY_MANAGED_SIGNING_KEY_FILE) : undefined,
+            }),
+        },
         IdentityLifecycle,
         ...identityResolvers,
       ],

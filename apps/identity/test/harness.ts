@@ -106,8 +106,8 @@ export class IdentityTestChain {
     this.ledger = await startService(ledgerService, { ...this.env(), PORT: String(await freePort()), LEDGER_GENESIS_FILE: join(dir, 'genesis.json'), LEDGER_NODE_KEY_FILE: join(dir, 'node.key.json') });
   }
 
-  async startIdentity(): Promise<RunningService> {
-    this.identity = await startService(identityService, { ...this.env(), PORT: String(await freePort()), LEDGER_URL: this.ledger.url, IDENTITY_POLL_INTERVAL_MS: '200' });
+  async startIdentity(extraEnv: Record<string, string> = {}): Promise<RunningService> {
+    this.identity = await startService(identityService, { ...this.env(), PORT: String(await freePort()), LEDGER_URL: this.ledger.url, IDENTITY_POLL_INTERVAL_MS: '200', ...extraEnv });
     return this.identity;
   }
 
