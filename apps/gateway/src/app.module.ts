@@ -6,7 +6,11 @@ import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apo
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApiExcludeController, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { Public, type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly } from '@alliance/shared/feature-platform';
+import { AccessErrors, authenticate, JwksTokenVerifier, Public, type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly, toGraphQLError, type TokenVerifier } from '@alliance/shared/feature-platform';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { isReadOnly } from '@alliance/shared/util-auth';
+import { isAllianceError } from '@alliance/shared/util-errors';
+import { GatewayAccess } from './access-check';
 import { gatewayConfigShape } from './config';
 import { installRestProxy } from './proxy';
 import { WaitingIntrospectAndCompose } from './supergraph';
@@ -34,6 +38,10 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
     installMergedDocs(app, runtime, openapi);
   },
   configureHttp(app: NestExpressApplication, runtime: ServiceRuntime<GatewayConfig>) {
+    // The gateway checks requests itself before proxying (docs/authorization.md); the services check again.
+    const access = new GatewayAccess(upstreamsOf(runtime.config), verifierOf(runtime));
+    access.install(app);
+    access.start();
     installRestProxy(app, upstreamsOf(runtime.config), runtime.config.GATEWAY_PROXY_TIMEOUT_MS);
   },
   readinessChecks(runtime) {
@@ -66,6 +74,36 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
 @Module({})
 class SubscriptionRelayModule {}
 
+const verifiers = new WeakMap<object, TokenVerifier>();
+/** One verifier per gateway: the identity service's keys, for REST checks and GraphQL mutations alike. */
+function verifierOf(runtime: ServiceRuntime<GatewayConfig>): TokenVerifier {
+  let verifier = verifiers.get(runtime);
+  if (!verifier) {
+    verifier = new JwksTokenVerifier(`${runtime.config.IDENTITY_URL.replace(/\/+$/, '')}/identity/v1/.well-known/jwks.json`);
+    verifiers.set(runtime, verifier);
+  }
+  return verifier;
+}
+
+/** At the gateway every GraphQL mutation needs a signed-in principal that may write: never a regulator's. */
+function mutationsNeedAWriter(verifier: TokenVerifier): ApolloServerPlugin<{ req?: IncomingMessage }> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ operation, contextValue }) {
+          if (operation?.operation !== 'mutation') return;
+          try {
+            const principal = await authenticate(contextValue.req?.headers.authorization, verifier);
+            if (isReadOnly(principal)) throw AccessErrors.readOnly();
+          } catch (error) {
+            throw isAllianceError(error) ? toGraphQLError(error) : error;
+          }
+        },
+      };
+    },
+  };
+}
+
 function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: SubscriptionRelay): DynamicModule {
   return GraphQLModule.forRoot<ApolloGatewayDriverConfig>({
     driver: ApolloGatewayDriver,
@@ -74,7 +112,7 @@ function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: Subscript
       introspection: true,
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
-      plugins: [subscriptionsOverWebSocketOnly],
+      plugins: [subscriptionsOverWebSocketOnly, mutationsNeedAWriter(verifierOf(runtime))],
       context: ({ req }: { req: IncomingMessage }) => ({ req }),
     },
     gateway: {

@@ -136,19 +136,29 @@ export class AccessGuard implements CanActivate {
       req = context.switchToHttp().getRequest<RequestLike>();
       mutation = !['GET', 'HEAD', 'OPTIONS'].includes((req.method ?? 'GET').toUpperCase());
     }
-    const header = req?.headers['authorization'];
-    const value = Array.isArray(header) ? header[0] : header;
-    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(value ?? '');
-    if (!req || !match) throw AccessErrors.missing();
-    if (!this.verifier) throw AccessErrors.notConfigured();
-    const principal = await this.verifier.verify(match[1]);
-    req.principal = principal;
-    if (mutation && isReadOnly(principal)) throw AccessErrors.readOnly();
-    if (rule.kind === 'permission') {
-      const scope = scopeOf(rule.scope, req, this.runtime.config.ORG_ID);
-      if (!mayAct(principal, rule.permission, scope)) throw AccessErrors.forbidden(rule.permission, scope);
-    }
+    if (!req) throw AccessErrors.missing();
+    req.principal = await authenticate(req.headers['authorization'], this.verifier);
+    authorize(rule, req.principal, mutation, (source) => scopeOf(source, req, this.runtime.config.ORG_ID));
     return true;
+  }
+}
+
+/** The bearer token of an Authorization header turned into a principal (the guard's and the gateway's first step). */
+export async function authenticate(header: string | string[] | undefined, verifier: TokenVerifier | undefined): Promise<Principal> {
+  const value = Array.isArray(header) ? header[0] : header;
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(value ?? '');
+  if (!match) throw AccessErrors.missing();
+  if (!verifier) throw AccessErrors.notConfigured();
+  return verifier.verify(match[1]);
+}
+
+/** The rule applied to a signed-in principal: regulators never write; a permission must be held in the scope. */
+export function authorize(rule: AccessRule, principal: Principal, write: boolean, scopeOf: (source: ScopeSource) => string): void {
+  if (rule.kind === 'public') return;
+  if (write && isReadOnly(principal)) throw AccessErrors.readOnly();
+  if (rule.kind === 'permission') {
+    const scope = scopeOf(rule.scope);
+    if (!mayAct(principal, rule.permission, scope)) throw AccessErrors.forbidden(rule.permission, scope);
   }
 }
 

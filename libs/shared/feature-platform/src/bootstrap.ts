@@ -224,6 +224,9 @@ async function listen(definition: ServiceDefinition, app: NestExpressApplication
   const express = app.getHttpAdapter().getInstance() as { get(path: string, h: (req: unknown, res: { json(b: unknown): void }) => void): void };
   express.get('/openapi.json', (_req, res) => res.json(document));
   express.get(`/${definition.restPrefix}/openapi.json`, (_req, res) => res.json(document));
+  // Who may call what (docs/authorization.md): the gateway reads it to check requests before it proxies them.
+  const access = { service: definition.name, organizationId: runtime.config.ORG_ID, entries: accessOf(definition) };
+  express.get(`/${definition.restPrefix}/access.json`, (_req, res) => res.json(access));
   await definition.afterInit?.(app, runtime, document);
   await app.init();
   const server = app.getHttpServer() as Server;
