@@ -56,7 +56,8 @@ function seedDemoConsortium(dataDir) {
 /**
  * The genesis transaction of the demo chain: `config.genesis` signed by org1,
  * naming the three members (their node keys double as their transaction keys
- * in the demo), majority policies and the block-cutting parameters. Written
+ * in the demo), the regulator as an observer, majority policies and the
+ * block-cutting parameters. Written
  * once; every ledger node of the demo starts from this same file.
  */
 function ensureGenesis(dataDir, root, chainId = 'alliance-demo') {
@@ -75,10 +76,16 @@ function ensureGenesis(dataDir, root, chainId = 'alliance-demo') {
       keys: [{ keyId: protocol.keyId('ed25519', protocol.fromHex(publicKey)), algorithm: 'ed25519', publicKey }],
     };
   });
+  // The regulator is on the chain as an observer: its key signs it in (read-only); it certifies and votes nothing.
+  const observers = DEMO_ORGANIZATIONS.filter((o) => o.role === 'regulator').map((o) => {
+    const publicKey = keys[o.organizationId].publicKey;
+    return { organizationId: o.organizationId, role: o.role, keys: [{ keyId: protocol.keyId('ed25519', protocol.fromHex(publicKey)), algorithm: 'ed25519', publicKey }] };
+  });
   const config = {
     chainId,
     sequence: 0,
     members,
+    observers,
     policies: { certification: { type: 'majority' }, configuration: { type: 'majority' } },
     cutting: { maxTransactions: 500, maxBytes: 1048576, batchTimeoutMs: 250 },
     timestampWindowMs: 300000,

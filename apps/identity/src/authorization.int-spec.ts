@@ -12,7 +12,7 @@ import { call, IdentityTestChain, keyIdOf, member } from '../test/harness';
 const org1 = member('org1');
 const org2 = member('org2', 'supplier');
 const regulator = member('reg', 'regulator');
-const chain = new IdentityTestChain('authorization-test', [org1, org2, regulator]);
+const chain = new IdentityTestChain('authorization-test', [org1, org2], [regulator]);
 const opsKey = generateKeyPair('ed25519');
 const clerkKey = generateKeyPair('ed25519');
 
@@ -85,6 +85,20 @@ describe('authorization matrix', () => {
     const reg = await chain.signIn('reg', regulator.admin);
     expect(reg.principal).toMatchObject({ organizationId: 'reg', organizationRole: 'regulator' });
     tokens.set('regulator', reg.accessToken);
+  });
+
+  it('the regulator is an observer on the chain too: every node refuses a transaction it signs, whatever the door', async () => {
+    const r = await call(`${chain.ledger.url}/ledger/v1/transactions?wait=commit`, {
+      method: 'POST',
+      body: JSON.stringify(chain.signed(regulator, 'identity.role.define', { roleId: 'auditor', permissions: ['identity.read-model.rebuild'] })),
+    });
+    expect(r.body, JSON.stringify(r.body)).toMatchObject({ status: 'invalid', code: 'LEDGER.OBSERVER_READ_ONLY' });
+    const orgs = await call(`${chain.identityApi}/organizations`, { token: tokens.get('regulator') });
+    expect((orgs.body['items'] as Array<Record<string, unknown>>).map((o) => [o['organizationId'], o['status'], o['nodeKey'] === null])).toEqual([
+      ['org1', 'member', false],
+      ['org2', 'member', false],
+      ['reg', 'observer', true],
+    ]);
   });
 
   afterAll(() => chain.stop());

@@ -24,7 +24,7 @@ export class IdentityKey {
 export class IdentityOrganization {
   @Field() organizationId!: string;
   @Field({ description: 'manufacturer, supplier, logistics, warehouse, financier or regulator' }) role!: string;
-  @Field({ description: 'member or departed' }) status!: string;
+  @Field({ description: 'member, departed or observer' }) status!: string;
   @Field(() => Int) joinedAtBlock!: number;
   @Field(() => Int, { nullable: true }) leftAtBlock!: number | null;
   @Field(() => String, { nullable: true, description: 'exit, expel or configuration' }) leftReason!: string | null;
@@ -32,7 +32,7 @@ export class IdentityOrganization {
   @Field(() => String, { nullable: true, description: 'Unified social credit code' }) creditCode!: string | null;
   @Field(() => String, { nullable: true }) gs1CompanyPrefix!: string | null;
   @Field(() => String, { nullable: true }) gln!: string | null;
-  @Field(() => IdentityKey) nodeKey!: IdentityKey;
+  @Field(() => IdentityKey, { nullable: true, description: 'null for an observer' }) nodeKey!: IdentityKey | null;
   @Field(() => [IdentityKey]) adminKeys!: IdentityKey[];
 }
 
@@ -114,7 +114,7 @@ export class IdentityReadModelPosition {
   @Field(() => Int, { description: 'Last block applied; -1 before the genesis' }) lastBlock!: number;
 }
 
-const toOrganization = (o: OrganizationView): IdentityOrganization => ({ ...o, nodeKey: { keyId: keyIdOf('ed25519', fromHex(o.nodeKey.publicKey)), ...o.nodeKey }, adminKeys: o.adminKeys.map((k) => ({ ...k })) });
+const toOrganization = (o: OrganizationView): IdentityOrganization => ({ ...o, nodeKey: o.nodeKey ? { keyId: keyIdOf('ed25519', fromHex(o.nodeKey.publicKey)), ...o.nodeKey } : null, adminKeys: o.adminKeys.map((k) => ({ ...k })) });
 const toAgent = (a: AgentView): IdentityAgent => ({ ...a, roles: [...a.roles], permissions: [...a.permissions], keys: a.keys.map((k) => ({ ...k })) });
 const toDevice = (d: Device): IdentityDevice => ({ ...d, key: { ...d.key }, assets: [...d.assets], locations: [...d.locations] });
 const toProposal = (p: ProposalView): IdentityProposal => ({

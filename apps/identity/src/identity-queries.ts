@@ -123,9 +123,9 @@ export class IdentityQueries {
     const orgs = organizationsOf(s.configVersions, s.proposals);
     for (const org of orgs) {
       const admin = org.adminKeys.find((k) => k.keyId === keyId);
-      const status = org.status === 'member' ? 'active' : 'departed';
+      const status = org.status === 'departed' ? 'departed' : 'active';
       if (admin) return { keyId, kind: 'admin', organizationId: org.organizationId, agentId: null, deviceId: null, algorithm: admin.algorithm, publicKey: admin.publicKey, status, addedAtBlock: org.joinedAtBlock, endedAtBlock: org.leftAtBlock };
-      if (keyIdOf('ed25519', fromHex(org.nodeKey.publicKey)) === keyId) {
+      if (org.nodeKey && keyIdOf('ed25519', fromHex(org.nodeKey.publicKey)) === keyId) {
         return { keyId, kind: 'node', organizationId: org.organizationId, agentId: null, deviceId: null, algorithm: org.nodeKey.algorithm, publicKey: org.nodeKey.publicKey, status, addedAtBlock: org.joinedAtBlock, endedAtBlock: org.leftAtBlock };
       }
     }

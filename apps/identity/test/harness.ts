@@ -76,6 +76,8 @@ export class IdentityTestChain {
   constructor(
     readonly chainId: string,
     readonly members: readonly Member[],
+    /** Observer organizations (regulators): on the chain with their keys, certifying and voting nothing. */
+    readonly observers: readonly Member[] = [],
   ) {}
 
   get config(): ChainConfig {
@@ -88,6 +90,7 @@ export class IdentityTestChain {
         nodeKey: { algorithm: 'ed25519', publicKey: toHex(i === 0 ? this.node.publicKey : generateKeyPair('ed25519').publicKey) },
         keys: [{ keyId: keyIdOf(m.admin), algorithm: 'ed25519', publicKey: toHex(m.admin.publicKey) }],
       })),
+      ...(this.observers.length ? { observers: this.observers.map((o) => ({ organizationId: o.organizationId, role: o.role, keys: [{ keyId: keyIdOf(o.admin), algorithm: 'ed25519', publicKey: toHex(o.admin.publicKey) }] })) } : {}),
       policies: { certification: { type: 'threshold', threshold: 1 }, configuration: { type: 'threshold', threshold: 1 } },
       cutting: { maxTransactions: 10, maxBytes: 1_048_576, batchTimeoutMs: 20 },
       timestampWindowMs: 300_000,

@@ -131,16 +131,25 @@ describe('npm run stack', () => {
       ['org1', 'member'],
       ['org2', 'member'],
       ['org3', 'member'],
+      ['regulator', 'observer'],
     ]);
     const anonymous = await getJson(`${base}/identity/v1/organizations`);
     expect([anonymous.status, (anonymous.body as { code: string }).code]).toEqual([401, 'AUTH.TOKEN_MISSING']);
     // The gateway passes the token on to the identity subgraph.
     const viaGraphql = await graphql(base, '{ identityOrganizations { organizationId role } }', { authorization });
     expect(viaGraphql.body.errors).toBeUndefined();
-    expect(viaGraphql.body.data).toMatchObject({ identityOrganizations: [{ organizationId: 'org1', role: 'manufacturer' }, { organizationId: 'org2' }, { organizationId: 'org3' }] });
+    expect(viaGraphql.body.data).toMatchObject({ identityOrganizations: [{ organizationId: 'org1', role: 'manufacturer' }, { organizationId: 'org2' }, { organizationId: 'org3' }, { organizationId: 'regulator', role: 'regulator' }] });
     const refused = await graphql(base, '{ identityOrganizations { organizationId } }');
     expect(refused.body.errors?.[0].extensions?.code).toBe('AUTH.TOKEN_MISSING');
     await session.logout();
+    // The regulator signs in with its demo key too: it reads, and writes nothing.
+    const regulatorKey = JSON.parse(readFileSync(join(dataDir, 'demo-keys/regulator.key.json'), 'utf8')) as { privateKey: string };
+    const regulator = await signIn(base, { organizationId: 'regulator', algorithm: 'ed25519', privateKey: fromHex(regulatorKey.privateKey) });
+    expect(regulator.principal).toMatchObject({ organizationId: 'regulator', organizationRole: 'regulator' });
+    const asRegulator = { authorization: await regulator.authorizationHeader() };
+    expect((await getJson(`${base}/identity/v1/organizations/org2`, { headers: asRegulator })).status).toBe(200);
+    const rebuild = await getJson(`${base}/identity/v1/read-model/rebuild`, { method: 'POST', headers: asRegulator });
+    expect([rebuild.status, (rebuild.body as { code: string }).code]).toEqual([403, 'AUTH.READ_ONLY']);
   });
 
   it('merges every service’s OpenAPI at /docs-json and serves the UI at /docs', async () => {

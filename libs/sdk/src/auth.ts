@@ -40,6 +40,10 @@ export interface AuthPrincipal {
   readonly keyId: string;
   readonly roles: readonly string[];
   readonly admin: boolean;
+  /** The organization's role in the consortium; `regulator` reads and never writes. */
+  readonly organizationRole?: string;
+  /** Permissions per organization it may act for (docs/authorization.md). */
+  readonly permissions?: Readonly<Record<string, readonly string[]>>;
 }
 
 /** 200 of POST /identity/v1/auth/tokens and /auth/refresh. */

@@ -1,5 +1,5 @@
 import type { Principal } from '@alliance/shared/util-auth';
-import { CONFIG_KEY, type ChainConfig, permissionsOf, resolveSigningKey, rolePermissions, type Agent, findAgentKey, type StateView } from '@alliance/ledger/domain';
+import { CONFIG_KEY, observerOf, type ChainConfig, permissionsOf, resolveSigningKey, rolePermissions, type Agent, findAgentKey, type StateView } from '@alliance/ledger/domain';
 
 export type { Principal };
 
@@ -15,8 +15,7 @@ export function principalOf(state: StateView & { keys(): Iterable<string> }, org
   if (!config) return { ok: false, code: 'AUTH.KEY_UNKNOWN', detail: 'the read model holds no chain configuration yet' };
   const resolved = resolveSigningKey(config, state, organizationId, keyId);
   if (!resolved.found) return { ok: false, code: resolved.code === 'LEDGER.KEY_REVOKED' ? 'AUTH.KEY_REVOKED' : 'AUTH.KEY_UNKNOWN', detail: resolved.detail };
-  const member = config.members.find((m) => m.organizationId === organizationId);
-  const organizationRole = member?.role ?? 'unknown';
+  const organizationRole = config.members.find((m) => m.organizationId === organizationId)?.role ?? observerOf(config, organizationId)?.role ?? 'unknown';
   const found = findAgentKey(state, organizationId, keyId);
   const key = { algorithm: resolved.algorithm, publicKey: resolved.publicKey };
   if (!found) return { ok: true, key, principal: { organizationId, agentId: null, keyId, admin: true, organizationRole, roles: [], permissions: {} } };

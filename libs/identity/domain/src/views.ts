@@ -9,8 +9,11 @@ export interface ConfigVersion {
 export interface OrganizationView {
   readonly organizationId: string;
   readonly role: string;
-  /** `member` while in the configuration; `departed` from the block of its exit or expulsion on. */
-  readonly status: 'member' | 'departed';
+  /**
+   * `member` while in the configuration's members; `departed` from the block of its exit or expulsion on;
+   * `observer` while in its observers (a regulator: it neither certifies nor votes, and reads).
+   */
+  readonly status: 'member' | 'departed' | 'observer';
   readonly joinedAtBlock: number;
   readonly leftAtBlock: number | null;
   readonly leftReason: 'exit' | 'expel' | 'configuration' | null;
@@ -19,7 +22,8 @@ export interface OrganizationView {
   readonly creditCode: string | null;
   readonly gs1CompanyPrefix: string | null;
   readonly gln: string | null;
-  readonly nodeKey: { readonly algorithm: string; readonly publicKey: string };
+  /** null for an observer (its node, if it runs one, certifies nothing). */
+  readonly nodeKey: { readonly algorithm: string; readonly publicKey: string } | null;
   readonly adminKeys: ReadonlyArray<{ readonly keyId: string; readonly algorithm: string; readonly publicKey: string }>;
 }
 
@@ -32,7 +36,24 @@ export function organizationsOf(versions: readonly ConfigVersion[], proposals: r
   const seen = new Map<string, OrganizationView>();
   const applications = new Map(proposals.filter((p) => p.kind === 'join' && p.status === 'approved' && p.application).map((p) => [p.organizationId, p]));
   for (const { blockNumber, config } of [...versions].sort((a, b) => a.blockNumber - b.blockNumber)) {
-    const present = new Set(config.members.map((m) => m.organizationId));
+    const present = new Set([...config.members, ...(config.observers ?? [])].map((m) => m.organizationId));
+    for (const o of config.observers ?? []) {
+      const known = seen.get(o.organizationId);
+      seen.set(o.organizationId, {
+        organizationId: o.organizationId,
+        role: o.role,
+        status: 'observer',
+        joinedAtBlock: known && known.status === 'observer' ? known.joinedAtBlock : blockNumber,
+        leftAtBlock: null,
+        leftReason: null,
+        legalName: null,
+        creditCode: null,
+        gs1CompanyPrefix: null,
+        gln: null,
+        nodeKey: null,
+        adminKeys: o.keys,
+      });
+    }
     for (const m of config.members) {
       const known = seen.get(m.organizationId);
       const rejoined = !known || known.status === 'departed';

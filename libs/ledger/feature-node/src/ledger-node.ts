@@ -26,6 +26,7 @@ import {
   verifyNote,
 } from '@alliance/protocol';
 import {
+  adminKeyOf,
   type BlockExecution,
   type ChainConfig,
   CONFIG_KEY,
@@ -755,7 +756,7 @@ export class LedgerNode {
    * before it (ended keys included: what they signed before stays valid).
    */
   creatorKeyAt(blockNumber: number, organizationId: string, keyId: string): { readonly algorithm: string; readonly publicKey: string } | undefined {
-    const admin = this.configAt(Math.max(0, blockNumber - 1)).members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
+    const admin = adminKeyOf(this.configAt(Math.max(0, blockNumber - 1)), organizationId, keyId);
     if (admin) return admin;
     const agentKey = findAgentKey(this.stateView, organizationId, keyId)?.key;
     return agentKey && agentKey.addedAtBlock <= blockNumber ? agentKey : undefined;

@@ -1,5 +1,5 @@
 import { fromHex, IDENTIFIER_PATTERN, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf } from '@alliance/protocol';
-import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView, StateWrite } from './types';
+import type { ChainConfig, ObserverConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView, StateWrite } from './types';
 
 /**
  * Agents and their keys (issue 4, first part; after Hyperledger Grid's Pike):
@@ -47,7 +47,7 @@ export const deviceKeyIndexOf = (keyId: string) => `identity/device-key/${keyId}
  * contract that adds a key runs.
  */
 export function keyInUse(config: ChainConfig, state: StateView, keyId: string, publicKeyHex: string, pending: ReadonlySet<string> = new Set()): boolean {
-  const inConfig = config.members.some((m) => m.keys.some((c) => c.keyId === keyId) || m.nodeKey.publicKey === publicKeyHex);
+  const inConfig = config.members.some((m) => m.keys.some((c) => c.keyId === keyId) || m.nodeKey.publicKey === publicKeyHex) || (config.observers ?? []).some((o) => o.keys.some((c) => c.keyId === keyId));
   return inConfig || pending.has(keyId) || state.get(keyIndexOf(keyId)) !== undefined || state.get(deviceKeyIndexOf(keyId)) !== undefined;
 }
 
@@ -66,7 +66,7 @@ export type KeyResolution =
  * executor share.
  */
 export function resolveSigningKey(config: ChainConfig, state: StateView, organizationId: string, keyId: string): KeyResolution {
-  const admin = config.members.find((m) => m.organizationId === organizationId)?.keys.find((k) => k.keyId === keyId);
+  const admin = adminKeyOf(config, organizationId, keyId);
   if (admin) return { found: true, algorithm: admin.algorithm, publicKey: admin.publicKey };
   const found = findAgentKey(state, organizationId, keyId);
   if (!found) return { found: false, code: 'LEDGER.UNKNOWN_KEY', detail: `key ${keyId} of organization ${organizationId} is not registered` };
@@ -74,6 +74,16 @@ export function resolveSigningKey(config: ChainConfig, state: StateView, organiz
   const { agent, key } = found;
   if (key.endedAtBlock !== null) return { found: false, code: 'LEDGER.KEY_REVOKED', detail: `key ${keyId} of agent ${organizationId}/${agent.agentId} was ${key.endReason} at block ${key.endedAtBlock}` };
   return { found: true, algorithm: key.algorithm, publicKey: key.publicKey };
+}
+
+/** An organization's key in the configuration itself: a member's admin key or an observer's key. */
+export function adminKeyOf(config: ChainConfig, organizationId: string, keyId: string): { readonly keyId: string; readonly algorithm: string; readonly publicKey: string } | undefined {
+  return (config.members.find((m) => m.organizationId === organizationId) ?? observerOf(config, organizationId))?.keys.find((k) => k.keyId === keyId);
+}
+
+/** The observer organization `organizationId` of the configuration, if it is one. */
+export function observerOf(config: ChainConfig, organizationId: string): ObserverConfig | undefined {
+  return (config.observers ?? []).find((o) => o.organizationId === organizationId);
 }
 
 /** An agent key of `organizationId` under `keyId`, in force or ended (keys are never removed, so receipts of old blocks find theirs). */

@@ -43,6 +43,20 @@ export function validateChainConfig(value: unknown): string[] {
       if (!Array.isArray(m?.keys)) problems.push(`member ${m?.organizationId}: keys must be an array`);
     }
   }
+  if (c.observers !== undefined) {
+    if (!Array.isArray(c.observers)) problems.push('observers must be an array');
+    else {
+      const memberIds = new Set((Array.isArray(c.members) ? c.members : []).map((m) => m?.organizationId));
+      const seen = new Set<string>();
+      for (const o of c.observers) {
+        if (!o || typeof o.organizationId !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(o.organizationId)) problems.push('every observer needs an organizationId');
+        else if (memberIds.has(o.organizationId) || seen.has(o.organizationId)) problems.push(`observer ${o.organizationId} appears twice (or is also a member)`);
+        else seen.add(o.organizationId);
+        if (typeof o?.role !== 'string' || !/^[a-z][a-z-]{0,31}$/.test(o.role)) problems.push(`observer ${o?.organizationId}: role must be a role name, e.g. regulator`);
+        if (!Array.isArray(o?.keys) || o.keys.length === 0) problems.push(`observer ${o?.organizationId}: keys must be a non-empty array`);
+      }
+    }
+  }
   const policyOk = (p: CertificationPolicy | undefined) => !!p && ['majority', 'all', 'threshold'].includes(p.type) && (p.type !== 'threshold' || (Number.isSafeInteger(p.threshold) && p.threshold >= 1));
   if (!c.policies || !policyOk(c.policies.certification) || !policyOk(c.policies.configuration)) problems.push('policies.certification and policies.configuration must be majority, all or threshold (with threshold >= 1)');
   const cut = c.cutting;

@@ -1,5 +1,5 @@
 import { type DecodedEnvelope, decodeEnvelopeParts, type Envelope, fromBase64Url, fromHex, isSignatureAlgorithm, isSignatureDomain, sha256, SignatureDomain, toHex, type Verifier } from '@alliance/protocol';
-import { type KeyResolution, resolveSigningKey } from './agent-keys';
+import { type KeyResolution, observerOf, resolveSigningKey } from './agent-keys';
 import { CONFIG_KEY } from './config';
 import type { ContractRegistry } from './registry';
 import { type ChainConfig, type JsonValue, type StateView, ValidationCodes, type VersionedValue } from './types';
@@ -115,6 +115,10 @@ export function executeBlock(input: BlockExecutionInput, records: readonly Uint8
     const verified = prepared?.verifiedWith === `${key.algorithm}:${key.publicKey}` || verifySafely(input.verifier, key.algorithm, key.publicKey, decoded.transactionBytes, envelope.signature.value);
     if (key.algorithm !== envelope.signature.algorithm || !verified) {
       transactions.push(invalid(id, ValidationCodes.badSignature, 'signature does not verify with the registered key', envelope));
+      continue;
+    }
+    if (config && observerOf(config, tx.creator.organizationId) && !handler?.observers) {
+      transactions.push(invalid(id, ValidationCodes.observerReadOnly, `${tx.creator.organizationId} is an observer: it signs no ${tx.type}`, envelope));
       continue;
     }
     if (!handler) {

@@ -50,6 +50,8 @@ export interface ContractHandler {
   readonly type: string;
   /** Configuration transactions get a block of their own and change `configSequence`. */
   readonly configuration: boolean;
+  /** Whether an observer organization (a regulator) may sign it; default no (`LEDGER.OBSERVER_READ_ONLY`). */
+  readonly observers?: boolean;
   execute(ctx: ContractContext): ContractOutcome;
 }
 
@@ -62,11 +64,24 @@ export interface MemberConfig {
   readonly keys: ReadonlyArray<{ readonly keyId: string; readonly algorithm: string; readonly publicKey: string }>;
 }
 
+/**
+ * An organization on the chain that neither certifies blocks nor votes: a
+ * regulator or auditor. Its keys sign it in (docs/identity.md, Observers), and
+ * sign no transaction a contract does not open to observers.
+ */
+export interface ObserverConfig {
+  readonly organizationId: string;
+  readonly role: string;
+  readonly keys: ReadonlyArray<{ readonly keyId: string; readonly algorithm: string; readonly publicKey: string }>;
+}
+
 export interface ChainConfig {
   readonly chainId: string;
   /** Increases by one with every configuration block. */
   readonly sequence: number;
   readonly members: readonly MemberConfig[];
+  /** Observer organizations (absent: none). */
+  readonly observers?: readonly ObserverConfig[];
   readonly policies: { readonly certification: CertificationPolicy; readonly configuration: CertificationPolicy };
   readonly cutting: { readonly maxTransactions: number; readonly maxBytes: number; readonly batchTimeoutMs: number };
   /** A transaction's timestamp may differ from its block's by at most this much. */
@@ -84,4 +99,5 @@ export const ValidationCodes = {
   badSignature: 'LEDGER.BAD_SIGNATURE',
   unknownType: 'LEDGER.UNKNOWN_TRANSACTION_TYPE',
   contractFailed: 'LEDGER.CONTRACT_FAILED',
+  observerReadOnly: 'LEDGER.OBSERVER_READ_ONLY',
 } as const;
