@@ -84,7 +84,7 @@ export const deviceStatusChangedV1 = z.object({
   to: z.enum(['active', 'suspended', 'retired']),
   reason: z.string().nullable(),
 });
-export const proposalOpenedV1 = z.object({ ...identityOrigin, proposalId: hex32, kind: z.enum(['join', 'exit', 'expel']), organizationId: z.string().min(1) });
+export const proposalOpenedV1 = z.object({ ...identityOrigin, proposalId: hex32, kind: z.enum(['join', 'exit', 'expel', 'configure']), organizationId: z.string().min(1) });
 export const proposalDecidedV1 = proposalOpenedV1.extend({ status: z.enum(['approved', 'rejected', 'stale']) });
 
 export const Topics = {

@@ -133,4 +133,27 @@ describe('membership by vote', () => {
     expect(chain.proposal(late).status).toBe('stale');
     expect(chain.config.members).toHaveLength(2);
   });
+
+  it('policies, block parameters and observers change by the same vote; members only by join, exit and expel', () => {
+    const chain = new Chain();
+    const regulator = generateKeyPair('ed25519');
+    const changes = {
+      cutting: { maxTransactions: 50, maxBytes: 524_288, batchTimeoutMs: 100 },
+      observers: [{ organizationId: 'reg', role: 'regulator', keys: [{ keyId: keyId('ed25519', regulator.publicKey), algorithm: 'ed25519', publicKey: toHex(regulator.publicKey) }] }],
+    };
+    expect(chain.run(signed(org1, 'identity.membership.propose', { kind: 'configure', changes }))).toEqual(['VALID']);
+    const [proposal] = chain.lastIds;
+    expect(chain.proposal(proposal)).toMatchObject({ kind: 'configure', organizationId: 'org1', changes, status: 'open' });
+    chain.run(signed(org1, 'identity.membership.vote', { proposalId: proposal, approve: true }));
+    expect(chain.config.cutting.maxTransactions).toBe(100);
+    expect(chain.run(signed(org2, 'identity.membership.vote', { proposalId: proposal, approve: true }))).toEqual(['VALID']);
+    expect(chain.config).toMatchObject({ sequence: 1, ...changes, members: [{ organizationId: 'org1' }, { organizationId: 'org2' }] });
+    expect(chain.proposal(proposal).status).toBe('approved');
+
+    const refused = (payload: Record<string, unknown>) => chain.run(signed(org1, 'identity.membership.propose', payload))[0];
+    expect(refused({ kind: 'configure', changes: { members: [] } })).toBe('IDENTITY.INVALID');
+    expect(refused({ kind: 'configure', changes: {} })).toBe('IDENTITY.INVALID');
+    expect(refused({ kind: 'configure', changes: { timestampWindowMs: 10 } })).toBe('LEDGER.CONFIG_INVALID');
+    expect(refused({ kind: 'configure', changes: { policies: { certification: { type: 'some' }, configuration: { type: 'majority' } } } })).toBe('LEDGER.CONFIG_INVALID');
+  });
 });

@@ -14,7 +14,11 @@ import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, Js
  *
  *   identity/proposal/<proposalId> → Proposal   (proposalId = the proposing transaction's id)
  */
-export type ProposalKind = 'join' | 'exit' | 'expel';
+export type ProposalKind = 'join' | 'exit' | 'expel' | 'configure';
+
+/** What a `configure` proposal changes in the chain configuration: policies, block parameters, observers. */
+export type ConfigChanges = Partial<Pick<ChainConfig, 'policies' | 'cutting' | 'timestampWindowMs' | 'observers'>>;
+const CHANGEABLE = ['policies', 'cutting', 'timestampWindowMs', 'observers'] as const;
 
 export interface Application {
   readonly organizationId: string;
@@ -33,6 +37,8 @@ export interface Proposal {
   /** The organization that joins, leaves or is expelled. */
   readonly organizationId: string;
   readonly application: Application | null;
+  /** The configuration changes of a `configure` proposal (absent for the other kinds). */
+  readonly changes?: ConfigChanges;
   readonly proposedBy: string;
   readonly proposedAtBlock: number;
   /** Configuration sequence the proposal was made under: a vote after another configuration change finds it stale. */
@@ -93,7 +99,8 @@ function gs1CheckDigitOk(digits: string): boolean {
 
 /**
  * `identity.membership.propose`: `{ kind: "join", application, proofs: [{ keyId, signature }] }`,
- * `{ kind: "exit" }` (by the leaving member) or `{ kind: "expel", organizationId }`; by a member's admin key.
+ * `{ kind: "exit" }` (by the leaving member), `{ kind: "expel", organizationId }`, or
+ * `{ kind: "configure", changes: { policies?, cutting?, timestampWindowMs?, observers? } }`; by a member's admin key.
  */
 export const membershipProposeContract: ContractHandler = {
   type: 'identity.membership.propose',
@@ -111,6 +118,15 @@ export const membershipProposeContract: ContractHandler = {
       if ('ok' in checked) return checked as ContractOutcome;
       application = checked;
       organizationId = checked.organizationId;
+    } else if (kind === 'configure') {
+      const changes = payload['changes'] as Record<string, unknown> | undefined;
+      if (!changes || typeof changes !== 'object' || Array.isArray(changes) || Object.keys(changes).length === 0) return reject('IDENTITY.INVALID', `payload.changes must be an object with some of ${CHANGEABLE.join(', ')}`);
+      const extra = Object.keys(changes).filter((k) => !(CHANGEABLE as readonly string[]).includes(k));
+      if (extra.length) return reject('IDENTITY.INVALID', `payload.changes may change only ${CHANGEABLE.join(', ')} (not ${extra.join(', ')}); members change by join, exit and expel`);
+      const problems = validateChainConfig({ ...ctx.config, ...changes });
+      if (problems.length) return reject('LEDGER.CONFIG_INVALID', problems.join('; '));
+      const proposal: Proposal = { kind, organizationId: proposer, application: null, changes: changes as ConfigChanges, proposedBy: proposer, proposedAtBlock: ctx.blockNumber, configSequence: ctx.config.sequence, votes: {}, status: 'open', decidedAtBlock: null };
+      return { ok: true, writes: [{ key: proposalKeyOf(ctx.transactionId), value: proposal as unknown as JsonValue }] };
     } else if (kind === 'exit') {
       organizationId = proposer;
     } else if (kind === 'expel') {
@@ -118,7 +134,7 @@ export const membershipProposeContract: ContractHandler = {
       if (typeof target !== 'string' || !ctx.config.members.some((m) => m.organizationId === target) || target === proposer) return reject('IDENTITY.INVALID', 'payload.organizationId must be another member (use kind "exit" to leave)');
       organizationId = target;
     } else {
-      return reject('IDENTITY.INVALID', 'payload.kind must be join, exit or expel');
+      return reject('IDENTITY.INVALID', 'payload.kind must be join, exit, expel or configure');
     }
     if (kind !== 'join' && ctx.config.members.length <= 1) return reject('IDENTITY.LAST_MEMBER', 'the last member cannot leave the consortium');
     const proposal: Proposal = { kind, organizationId, application, proposedBy: proposer, proposedAtBlock: ctx.blockNumber, configSequence: ctx.config.sequence, votes: {}, status: 'open', decidedAtBlock: null };
@@ -171,6 +187,7 @@ export const membershipVoteContract: ContractHandler = {
 };
 
 function nextConfig(config: ChainConfig, proposal: Proposal): ChainConfig {
+  if (proposal.kind === 'configure') return { ...config, ...proposal.changes, sequence: config.sequence + 1 };
   if (proposal.kind !== 'join') return { ...config, sequence: config.sequence + 1, members: config.members.filter((m) => m.organizationId !== proposal.organizationId) };
   const a = proposal.application as Application;
   const member: MemberConfig = {
