@@ -21,6 +21,7 @@ import {
   signChallenge,
   signIn,
 } from './index';
+import { rejection } from './test/rejection';
 
 /**
  * A tiny identity service with the /identity/v1/auth routes: it issues
@@ -171,15 +172,6 @@ function problem(res: ServerResponse, status: number, code: string, detail: stri
   res.end(JSON.stringify({ type: `urn:alliance:problem:${code}`, title: code, status, detail, code }));
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AllianceSdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AllianceSdkError);
-    return error as AllianceSdkError;
-  }
-  throw new Error('expected a rejection');
-}
 
 const identity = new FakeIdentity();
 const erp = generateKey({ organizationId: 'org1' });

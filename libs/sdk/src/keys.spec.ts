@@ -1,19 +1,11 @@
 import { SIGNATURE_ALGORITHMS, fromHex, keyId, publicKeyOf, toHex } from '@alliance/protocol';
 import { describe, expect, it } from 'vitest';
 import { AllianceSdkError, EncryptedKeyFile, SdkErrorCode, deriveKeyFileSecret, encryptKey, generateKey, importKey, keyFileInfo, plainKeyFile, readKeyFile } from './index';
+import { rejection } from './test/rejection';
 
 // Small scrypt cost for the round trips; the default (2^17) is exercised once.
 const FAST = { n: 1024, r: 8, p: 1 };
 
-async function rejection(promise: Promise<unknown>): Promise<AllianceSdkError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AllianceSdkError);
-    return error as AllianceSdkError;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('keys', () => {
   it('generates keys of every algorithm whose keyId is the protocol keyId', () => {
