@@ -1,0 +1,7 @@
+/**
+ * @alliance/provenance/domain — provenance rules without framework code. The CBV 2.0 EPCIS Event
+ * Hash ID of captured EPCIS 2.0 JSON / JSON-LD events (see README.md).
+ */
+export { eventHashId, eventPreHashString, CANONICAL_PROPERTY_ORDER, EVENT_HASH_CBV_VERSION } from './event-hash';
+export type { EventHashOptions } from './event-hash';
+export { normaliseGs1Identifier, gs1CheckDigit } from './dl-normaliser';
