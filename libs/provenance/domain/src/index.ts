@@ -5,3 +5,5 @@
 export { eventHashId, eventPreHashString, CANONICAL_PROPERTY_ORDER, EVENT_HASH_CBV_VERSION } from './event-hash';
 export type { EventHashOptions } from './event-hash';
 export { normaliseGs1Identifier, gs1CheckDigit } from './dl-normaliser';
+export { eventsOf, MAX_REPORTED_PROBLEMS, validateEpcisDocument } from './epcis-document';
+export type { EpcisProblem, EpcisValidation } from './epcis-document';
