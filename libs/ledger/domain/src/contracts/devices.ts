@@ -1,7 +1,7 @@
 import { fromHex, type SignedTelemetry, toBase64Url, utf8, validateSignedTelemetry, type Verifier, verifyTelemetrySignature } from '@alliance/protocol';
-import { adminOnly, deviceKeyIndexOf, exactFields, findAgentKey, parseNewKey, reject } from './agent-keys';
+import { deviceKeyIndexOf, exactFields, parseNewKey, reject } from './agent-keys';
 import { CONFIG_KEY } from './config';
-import { permissionsOf } from './roles';
+import { mayActWith } from './roles';
 import type { ChainConfig, ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView } from './types';
 
 /**
@@ -118,11 +118,7 @@ export function findDevice(state: StateView, value: unknown): Device | undefined
 
 /** An admin key of the creator's organization, or one of its agents holding `identity.device.manage` there. */
 function mayManageDevices(ctx: ContractContext): ContractOutcome | undefined {
-  if (adminOnly(ctx) === undefined) return undefined;
-  const { organizationId, keyId } = ctx.transaction.creator;
-  const found = findAgentKey(ctx.state, organizationId, keyId);
-  if (found && permissionsOf(ctx.state, organizationId, found.agent.agentId, organizationId).has(DEVICE_MANAGE_PERMISSION)) return undefined;
-  return reject('IDENTITY.NOT_ALLOWED', `only an admin key of ${organizationId} or its agent with ${DEVICE_MANAGE_PERMISSION} manages its devices`);
+  return mayActWith(ctx, DEVICE_MANAGE_PERMISSION, 'manages its devices');
 }
 
 function urnList(value: unknown, pattern: RegExp, what: string, check?: (m: RegExpExecArray) => boolean): string[] | ContractOutcome {

@@ -7,3 +7,4 @@ export * from './roles';
 export * from './membership';
 export * from './devices';
 export * from './executor';
+export * from './provenance';

@@ -1,5 +1,5 @@
 import { IDENTIFIER_PATTERN } from '@alliance/protocol';
-import { adminOnly, agentKeyOf, type Agent, exactFields, reject } from './agent-keys';
+import { adminOnly, agentKeyOf, type Agent, exactFields, findAgentKey, reject } from './agent-keys';
 import type { ContractContext, ContractHandler, ContractOutcome, JsonValue, StateView } from './types';
 
 /**
@@ -62,6 +62,18 @@ export function permissionsOf(state: StateView, agentOrganizationId: string, age
   if (scopeOrganizationId === agentOrganizationId) return rolePermissions(state, agentOrganizationId, agent.roles);
   const grants = state.get(grantsKeyOf(scopeOrganizationId, agentOrganizationId, agentId))?.value as { roles?: string[] } | null | undefined;
   return rolePermissions(state, scopeOrganizationId, grants?.roles ?? []);
+}
+
+/**
+ * The one rule for "an organization's admin key, or one of its agents holding
+ * `permission` there": undefined when the creator may, the refusal otherwise.
+ */
+export function mayActWith(ctx: ContractContext, permission: string, what: string): ContractOutcome | undefined {
+  if (adminOnly(ctx) === undefined) return undefined;
+  const { organizationId, keyId } = ctx.transaction.creator;
+  const found = findAgentKey(ctx.state, organizationId, keyId);
+  if (found && permissionsOf(ctx.state, organizationId, found.agent.agentId, organizationId).has(permission)) return undefined;
+  return reject('IDENTITY.NOT_ALLOWED', `only an admin key of ${organizationId} or its agent with ${permission} ${what}`);
 }
 
 /** @internal shared by the identity contracts: a payload with no field outside `fields`. */

@@ -1,0 +1,88 @@
+import { toBase64Url, utf8 } from '@alliance/protocol';
+import { exactFields, reject } from './agent-keys';
+import { mayActWith } from './roles';
+import type { ContractHandler, JsonValue, StateWrite } from './types';
+
+/** The permission an agent needs to capture EPCIS events for its organization (admin keys need none). */
+export const EVENT_CAPTURE_PERMISSION = 'provenance.event.capture';
+/** Most events one capture anchors (the capture API splits nothing: a larger document is refused). */
+export const MAX_CAPTURE_EVENTS = 1_000;
+
+const HASH_ID = /^ni:\/\/\/sha-256;([0-9a-f]{64})\?ver=CBV2\.0$/;
+const EVENT_ID = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]{1,200}$/;
+const CAPTURE_ID = /^[A-Za-z0-9_-]{8,64}$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const EVENT_TYPES = ['ObjectEvent', 'AggregationEvent', 'TransactionEvent', 'TransformationEvent', 'AssociationEvent'];
+const TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/;
+
+const b64u = (text: string) => toBase64Url(utf8(text));
+/** An anchored event by its `eventID` → `{ eventId, eventHash, captureId, organizationId, type, eventTime, blockNumber, transactionId }`. */
+export const eventKeyOf = (eventId: string) => `provenance/event/${b64u(eventId)}`;
+/** The CBV 2.0 event hash index → `{ eventId }`: the same event under another id is a duplicate. */
+export const eventHashKeyOf = (hashHex: string) => `provenance/event-hash/${hashHex}`;
+export const captureKeyOf = (captureId: string) => `provenance/capture/${captureId}`;
+
+export interface AnchoredEvent {
+  readonly eventId: string;
+  /** The CBV 2.0 event hash ID (`ni:///sha-256;…?ver=CBV2.0`), computed by the capture service from the event's content. */
+  readonly eventHash: string;
+  readonly captureId: string;
+  readonly organizationId: string;
+  readonly type: string;
+  readonly eventTime: string;
+  readonly blockNumber: number;
+  readonly transactionId: string;
+}
+
+/**
+ * `provenance.epcis.capture`: anchors the events of one EPCIS document, all or
+ * none. Payload `{ captureId, documentHash, events: [{ eventId, eventHash, type, eventTime }] }`
+ * (1–MAX_CAPTURE_EVENTS), by an admin key or an agent holding
+ * `provenance.event.capture` in the creator's organization. Every node refuses
+ * the whole capture when any event is already on the chain — under its id, or
+ * under another id with the same event hash (`PROVENANCE.DUPLICATE_EVENT`,
+ * naming the existing id) — or appears twice in it.
+ */
+export const epcisCaptureContract: ContractHandler = {
+  type: 'provenance.epcis.capture',
+  configuration: false,
+  execute(ctx) {
+    const denied = mayActWith(ctx, EVENT_CAPTURE_PERMISSION, 'captures its events');
+    if (denied) return denied;
+    const payload = ctx.transaction.payload as Record<string, unknown>;
+    const bad = exactFields(payload, ['captureId', 'documentHash', 'events']);
+    if (bad) return bad;
+    const { captureId, documentHash, events } = payload as { captureId: unknown; documentHash: unknown; events: unknown };
+    if (typeof captureId !== 'string' || !CAPTURE_ID.test(captureId)) return reject('PROVENANCE.INVALID_CAPTURE', 'payload.captureId must be 8-64 of [A-Za-z0-9_-]');
+    if (typeof documentHash !== 'string' || !HEX64.test(documentHash)) return reject('PROVENANCE.INVALID_CAPTURE', 'payload.documentHash must be the hex SHA-256 of the captured document');
+    if (!Array.isArray(events) || events.length < 1 || events.length > MAX_CAPTURE_EVENTS) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events must hold 1-${MAX_CAPTURE_EVENTS} events`);
+    if (ctx.state.get(captureKeyOf(captureId))) return reject('PROVENANCE.DUPLICATE_CAPTURE', `capture ${captureId} is already anchored`);
+    const organizationId = ctx.transaction.creator.organizationId;
+    const writes: StateWrite[] = [];
+    const ids = new Set<string>();
+    const hashes = new Set<string>();
+    for (const [i, e] of events.entries()) {
+      const event = e as Record<string, unknown> | null;
+      if (!event || typeof event !== 'object' || Array.isArray(event)) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}] must be an object`);
+      const fields = exactFields(event, ['eventId', 'eventHash', 'type', 'eventTime']);
+      if (fields) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}]: ${fields.ok ? '' : fields.detail}`);
+      const { eventId, eventHash, type, eventTime } = event as Record<string, string>;
+      const hash = typeof eventHash === 'string' ? HASH_ID.exec(eventHash) : null;
+      if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].eventId must be a URI of at most 200 characters`);
+      if (!hash) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].eventHash must be a CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0)`);
+      if (!EVENT_TYPES.includes(type)) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].type must be one of ${EVENT_TYPES.join(', ')}`);
+      if (typeof eventTime !== 'string' || !TIME.test(eventTime) || Number.isNaN(Date.parse(eventTime))) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].eventTime must be an RFC 3339 time with an offset`);
+      if (ids.has(eventId) || hashes.has(hash[1])) return reject('PROVENANCE.DUPLICATE_EVENT', `payload.events[${i}] (${eventId}) appears twice in this capture`);
+      ids.add(eventId);
+      hashes.add(hash[1]);
+      const existing = (ctx.state.get(eventKeyOf(eventId))?.value as { eventId?: string } | null | undefined) ?? (ctx.state.get(eventHashKeyOf(hash[1]))?.value as { eventId?: string } | null | undefined);
+      if (existing) return reject('PROVENANCE.DUPLICATE_EVENT', `event ${eventId} is already captured as ${String(existing.eventId)}`);
+      const anchored: AnchoredEvent = { eventId, eventHash, captureId, organizationId, type, eventTime, blockNumber: ctx.blockNumber, transactionId: ctx.transactionId };
+      writes.push({ key: eventKeyOf(eventId), value: anchored as unknown as JsonValue }, { key: eventHashKeyOf(hash[1]), value: { eventId } });
+    }
+    writes.push({ key: captureKeyOf(captureId), value: { captureId, organizationId, documentHash, eventCount: events.length, blockNumber: ctx.blockNumber, transactionId: ctx.transactionId } });
+    return { ok: true, writes };
+  },
+};
+
+export const provenanceContracts: readonly ContractHandler[] = [epcisCaptureContract];
