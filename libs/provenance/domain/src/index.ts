@@ -7,3 +7,5 @@ export type { EventHashOptions } from './event-hash';
 export { normaliseGs1Identifier, gs1CheckDigit } from './dl-normaliser';
 export { eventsOf, MAX_REPORTED_PROBLEMS, validateEpcisDocument } from './epcis-document';
 export type { EpcisProblem, EpcisValidation } from './epcis-document';
+export { parseGs1Key } from './identifiers';
+export type { Gs1Key, Gs1KeyKind, Gs1KeyResult } from './identifiers';
