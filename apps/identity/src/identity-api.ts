@@ -23,10 +23,11 @@ export function limitOf(value: string | undefined, fallback = 100, max = 500): n
   return Number(value);
 }
 
-const DEVICE_STATUSES = ['active', 'suspended', 'retired'];
-const PROPOSAL_STATUSES = ['open', 'approved', 'rejected', 'stale'];
+export const DEVICE_STATUSES = ['active', 'suspended', 'retired'];
+export const PROPOSAL_STATUSES = ['open', 'approved', 'rejected', 'stale'];
 
-function oneOf(value: string | undefined, allowed: readonly string[], name: string): string | undefined {
+/** `value` when it is one of `allowed`, undefined when absent; IDENTITY.INVALID_PARAMETER otherwise. */
+export function oneOf(value: string | undefined, allowed: readonly string[], name: string): string | undefined {
   if (value === undefined || value === '') return undefined;
   if (!allowed.includes(value)) throw IdentityQueryErrors.invalid(`${name} must be one of ${allowed.join(', ')}`);
   return value;

@@ -5,7 +5,7 @@ import type { AgentView, OrganizationView } from '@alliance/identity/domain';
 import type { Device, Role } from '@alliance/ledger/domain';
 import { fromHex, keyId as keyIdOf } from '@alliance/protocol';
 import { checkOrganizationId, type IdentityQueries, IdentityQueryErrors, type ProposalView } from './identity-queries';
-import { IDENTITY_QUERIES, IDENTITY_READ_MODEL } from './identity-api';
+import { DEVICE_STATUSES, IDENTITY_QUERIES, IDENTITY_READ_MODEL, oneOf, PROPOSAL_STATUSES } from './identity-api';
 import type { IdentityReadModel } from './read-model';
 
 @ObjectType({ description: 'A key on the chain and whether it is in force' })
@@ -201,8 +201,7 @@ export class IdentityResolver {
     @Args('limit', { type: () => Int, defaultValue: 100 }) lim = 100,
     @Args(AT) at?: number | null,
   ): Promise<IdentityDevicePage> {
-    if (status && !['active', 'suspended', 'retired'].includes(status)) throw IdentityQueryErrors.invalid('status must be one of active, suspended, retired');
-    const page = await this.queries.devices({ organizationId: organizationId ? checkOrganizationId(organizationId) : undefined, status: status ?? undefined }, after ?? undefined, limit(lim), atBlock(at));
+    const page = await this.queries.devices({ organizationId: organizationId ? checkOrganizationId(organizationId) : undefined, status: oneOf(status ?? undefined, DEVICE_STATUSES, 'status') }, after ?? undefined, limit(lim), atBlock(at));
     return { items: page.items.map(toDevice), nextAfter: page.nextAfter };
   }
 
@@ -213,8 +212,7 @@ export class IdentityResolver {
 
   @Query(() => [IdentityProposal])
   async identityProposals(@Args('status', { nullable: true }) status?: string, @Args(AT) at?: number | null): Promise<IdentityProposal[]> {
-    if (status && !['open', 'approved', 'rejected', 'stale'].includes(status)) throw IdentityQueryErrors.invalid('status must be one of open, approved, rejected, stale');
-    return (await this.queries.proposals(status ?? undefined, atBlock(at))).map(toProposal);
+    return (await this.queries.proposals(oneOf(status ?? undefined, PROPOSAL_STATUSES, 'status'), atBlock(at))).map(toProposal);
   }
 
   @Query(() => IdentityReadModelPosition)

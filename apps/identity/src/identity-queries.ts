@@ -1,6 +1,6 @@
 import { agentViewOf, type AgentView, organizationsOf, type OrganizationView } from '@alliance/identity/domain';
-import { type Agent, agentKeyOf, type Device, deviceKeyIndexOf, deviceKeyOf, findDevice, keyIndexOf, permissionsOf, type Proposal, type Role } from '@alliance/ledger/domain';
-import { fromHex, keyId as keyIdOf } from '@alliance/protocol';
+import { type Agent, agentKeyOf, type Device, deviceKeyIndexOf, deviceKeyOf, findDevice, keyIndexOf, ORGANIZATION_ID_PATTERN, permissionsOf, type Proposal, type Role } from '@alliance/ledger/domain';
+import { fromHex, IDENTIFIER_PATTERN, KEY_ID_PATTERN, keyId as keyIdOf } from '@alliance/protocol';
 import { AllianceError } from '@alliance/shared/util-errors';
 import type { IdentityReadModel, IdentitySnapshot } from './read-model';
 
@@ -40,11 +40,9 @@ export interface KeyOwner {
 
 export type ProposalView = Proposal & { readonly proposalId: string };
 
-const ORG = /^[a-z][a-z0-9-]{0,62}$/;
-const AGENT = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
 
 export function checkOrganizationId(value: string, name = 'organizationId'): string {
-  if (!ORG.test(value)) throw IdentityQueryErrors.invalid(`${name} must be lower-case letters, digits and dashes, starting with a letter`);
+  if (!ORGANIZATION_ID_PATTERN.test(value)) throw IdentityQueryErrors.invalid(`${name} must be lower-case letters, digits and dashes, starting with a letter`);
   return value;
 }
 
@@ -80,7 +78,7 @@ export class IdentityQueries {
   }
 
   async agent(organizationId: string, agentId: string, atBlock?: number): Promise<AgentView> {
-    if (!AGENT.test(agentId)) throw IdentityQueryErrors.invalid('agentId must be 1-64 lower-case letters, digits, dots, dashes or underscores');
+    if (!IDENTIFIER_PATTERN.test(agentId)) throw IdentityQueryErrors.invalid('agentId must be 1-64 lower-case letters, digits, dots, dashes or underscores');
     const s = await this.snapshot(atBlock);
     const agent = s.state.get(agentKeyOf(organizationId, agentId))?.value as Agent | undefined;
     if (!agent) throw IdentityQueryErrors.agentNotFound(organizationId, agentId);
@@ -118,7 +116,7 @@ export class IdentityQueries {
 
   /** Who holds key `keyId` (admin, node, agent or device key) and whether it is in force at the block. */
   async key(keyId: string, atBlock?: number): Promise<KeyOwner> {
-    if (!/^[0-9a-f]{32}$/.test(keyId)) throw IdentityQueryErrors.invalid('a key id is 32 lower-case hex digits (docs/protocol.md §3.2)');
+    if (!KEY_ID_PATTERN.test(keyId)) throw IdentityQueryErrors.invalid('a key id is 32 lower-case hex digits (docs/protocol.md §3.2)');
     const s = await this.snapshot(atBlock);
     const orgs = organizationsOf(s.configVersions, s.proposals);
     for (const org of orgs) {

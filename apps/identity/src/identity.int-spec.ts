@@ -76,10 +76,9 @@ describe('identity read model and sign-in', () => {
     expect(await post(`${base}/auth/challenges`, { organizationId: 'Org 1', keyId: 'x' }, { anonymous: true })).toMatchObject({ status: 400, body: { code: 'AUTH.INVALID_REQUEST' } });
 
     // A tampered token is refused by the guard.
-    const [h, p, sig] = admin1.accessToken.split('.');
+    const [h, , sig] = admin1.accessToken.split('.');
     const forgedPayload = Buffer.from(JSON.stringify({ ...claims, org: 'org2' })).toString('base64url');
     expect(await json(`${base}/organizations`, { token: `${h}.${forgedPayload}.${sig}` })).toMatchObject({ status: 401, body: { code: 'AUTH.TOKEN_SIGNATURE' } });
-    expect(p.length).toBeGreaterThan(0);
 
     // The agent: its roles' permissions in the claims; it may read, not rebuild.
     agentSession = await signIn(agentKey);

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { findAgentKey, type JsonValue, resolveSigningKey, CONFIG_KEY, type ChainConfig } from '@alliance/ledger/domain';
-import { formatTimestamp, generateKeyPair, keyId as keyIdOf, signTransaction, toHex, transactionId, type Envelope } from '@alliance/protocol';
+import { formatTimestamp, generateKeyPair, IDENTIFIER_PATTERN, KEY_ID_PATTERN, keyId as keyIdOf, signTransaction, toHex, TRANSACTION_TYPE_PATTERN, transactionId, type Envelope } from '@alliance/protocol';
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
@@ -49,8 +49,6 @@ export interface ManagedKeyView {
   readonly inForce: boolean;
 }
 
-const AGENT = /^[a-z0-9][a-z0-9_.-]{0,63}$/;
-const TYPE = /^[a-z][a-z0-9]*(\.[a-z][a-z0-9-]*){1,5}$/;
 const subjectOf = (p: Principal) => (p.agentId ? `${p.organizationId}/${p.agentId}` : `${p.organizationId}/admin:${p.keyId}`);
 
 /**
@@ -80,7 +78,7 @@ export class ManagedSigning {
   async create(body: unknown, by: Principal): Promise<ManagedKeyView> {
     const master = this.master();
     const agentId = (body as { agentId?: unknown } | null)?.agentId;
-    if (typeof agentId !== 'string' || !AGENT.test(agentId)) throw ManagedSigningErrors.invalid('agentId must be the id of an agent of this organization');
+    if (typeof agentId !== 'string' || !IDENTIFIER_PATTERN.test(agentId)) throw ManagedSigningErrors.invalid('agentId must be the id of an agent of this organization');
     const org = this.options.organizationId;
     const snapshot = await this.options.readModel.snapshot();
     if (!snapshot.state.get(`identity/agent/${org}/${agentId}`)) throw ManagedSigningErrors.agentNotFound(org, agentId);
@@ -118,9 +116,9 @@ export class ManagedSigning {
    */
   async sign(keyId: string, body: unknown, by: Principal): Promise<{ transactionId: string; envelope: Envelope; signatureRecord: number }> {
     const master = this.master();
-    if (!/^[0-9a-f]{32}$/.test(keyId)) throw ManagedSigningErrors.invalid('a key id is 32 lower-case hex digits');
+    if (!KEY_ID_PATTERN.test(keyId)) throw ManagedSigningErrors.invalid('a key id is 32 lower-case hex digits');
     const { type, payload, nonce } = (body ?? {}) as { type?: unknown; payload?: unknown; nonce?: unknown };
-    if (typeof type !== 'string' || !TYPE.test(type)) throw ManagedSigningErrors.invalid('type must be a transaction type, e.g. provenance.event.anchor');
+    if (typeof type !== 'string' || !TRANSACTION_TYPE_PATTERN.test(type)) throw ManagedSigningErrors.invalid('type must be a transaction type, e.g. provenance.event.anchor');
     if (!payload || typeof payload !== 'object' || Array.isArray(payload)) throw ManagedSigningErrors.invalid('payload must be a JSON object');
     if (nonce !== undefined && (typeof nonce !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(nonce))) throw ManagedSigningErrors.invalid('nonce must be 1-64 of [A-Za-z0-9_-] (default: a random one)');
     const { rows } = await this.options.pool.query<ManagedKeyRow>('SELECT * FROM identity.managed_keys WHERE key_id = $1 AND organization_id = $2', [keyId, this.options.organizationId]);

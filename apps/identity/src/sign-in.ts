@@ -1,9 +1,10 @@
 import { generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import type { TokenResponse } from '@alliance/contracts';
 import { type Principal, principalOf } from '@alliance/identity/domain';
-import { canonicalBytes, fromBase64Url, fromHex, isSignatureAlgorithm, SignatureDomain, verify } from '@alliance/protocol';
-import type { JsonValue } from '@alliance/ledger/domain';
+import { canonicalBytes, fromBase64Url, KEY_ID_PATTERN, fromHex, isSignatureAlgorithm, SignatureDomain, verify } from '@alliance/protocol';
+import { type JsonValue, ORGANIZATION_ID_PATTERN } from '@alliance/ledger/domain';
 import { type Pool, withTransaction } from '@alliance/shared/data-access-postgres';
-import { TOKEN_AUDIENCE, type TokenVerifier } from '@alliance/shared/feature-platform';
+import { AccessErrors, TOKEN_AUDIENCE, type TokenVerifier } from '@alliance/shared/feature-platform';
 import { principalFromClaims, hashToken, type Jwk, type Jwks, jwkThumbprint, keyObjectFromJwk, type PrivateJwk, privateKeyFromJwk, publicJwkOf, randomToken, signJwt, verifyJwt } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
 import type { IdentityReadModel } from './read-model';
@@ -13,8 +14,8 @@ export const CHALLENGE_TYPE = 'alliance.auth.challenge';
 
 export const SignInErrors = {
   invalid: (message: string) => new AllianceError('AUTH.INVALID_REQUEST', 'invalid', message),
-  keyUnknown: (detail: string) => new AllianceError('AUTH.KEY_UNKNOWN', 'unauthenticated', detail),
-  keyRevoked: (detail: string) => new AllianceError('AUTH.KEY_REVOKED', 'unauthenticated', detail),
+  /** Why a key signs nobody in, from the principal rule's refusal. */
+  refused: (r: { readonly code: 'AUTH.KEY_UNKNOWN' | 'AUTH.KEY_REVOKED'; readonly detail: string }) => new AllianceError(r.code, 'unauthenticated', r.detail),
   challengeUnknown: () => new AllianceError('AUTH.CHALLENGE_UNKNOWN', 'unauthenticated', 'no such challenge: ask for a new one'),
   challengeUsed: () => new AllianceError('AUTH.CHALLENGE_USED', 'unauthenticated', 'this challenge was already signed in with; ask for a new one'),
   challengeExpired: () => new AllianceError('AUTH.CHALLENGE_EXPIRED', 'unauthenticated', 'the challenge expired; ask for a new one'),
@@ -37,14 +38,7 @@ export interface SignInOptions {
   readonly now?: () => Date;
 }
 
-export interface TokenResponse {
-  readonly accessToken: string;
-  readonly tokenType: 'Bearer';
-  readonly expiresIn: number;
-  readonly refreshToken: string;
-  readonly refreshExpiresIn: number;
-  readonly principal: Principal;
-}
+export type { TokenResponse };
 
 /** The claims of an Alliance access token (docs/identity.md, Sign-in). */
 export interface AccessClaims {
@@ -63,8 +57,6 @@ export interface AccessClaims {
   readonly perms: Readonly<Record<string, readonly string[]>>;
 }
 
-const ORG = /^[a-z][a-z0-9-]{0,62}$/;
-const KEY_ID = /^[0-9a-f]{32}$/;
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 /**
@@ -121,14 +113,14 @@ export class SignInService implements TokenVerifier {
   private async principal(organizationId: string, keyId: string): Promise<Principal> {
     const snapshot = await this.options.readModel.snapshot();
     const resolved = principalOf(snapshot.state, organizationId, keyId);
-    if (!resolved.ok) throw resolved.code === 'AUTH.KEY_REVOKED' ? SignInErrors.keyRevoked(resolved.detail) : SignInErrors.keyUnknown(resolved.detail);
+    if (!resolved.ok) throw SignInErrors.refused(resolved);
     return resolved.principal;
   }
 
   async challenge(body: unknown): Promise<{ challengeId: string; domain: string; expiresAt: string; challenge: Record<string, string> }> {
     const { organizationId, keyId } = (body ?? {}) as { organizationId?: unknown; keyId?: unknown };
-    if (typeof organizationId !== 'string' || !ORG.test(organizationId)) throw SignInErrors.invalid('organizationId must be an organization id (lower-case letters, digits, dashes)');
-    if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) throw SignInErrors.invalid('keyId must be a key id: 32 lower-case hex digits (docs/protocol.md §3.2)');
+    if (typeof organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(organizationId)) throw SignInErrors.invalid('organizationId must be an organization id (lower-case letters, digits, dashes)');
+    if (typeof keyId !== 'string' || !KEY_ID_PATTERN.test(keyId)) throw SignInErrors.invalid('keyId must be a key id: 32 lower-case hex digits (docs/protocol.md §3.2)');
     await this.principal(organizationId, keyId);
     const now = this.now();
     const expires = new Date(now.getTime() + this.options.challengeTtlSeconds * 1000);
@@ -157,7 +149,7 @@ export class SignInService implements TokenVerifier {
       // Spent whatever the verdict: a challenge is one attempt.
       await client.query('UPDATE identity.auth_challenges SET used_at = now() WHERE challenge_id = $1', [challengeId]);
       const resolved = principalOf((await this.options.readModel.snapshot()).state, row.organization_id, row.key_id);
-      if (!resolved.ok) return { error: resolved.code === 'AUTH.KEY_REVOKED' ? SignInErrors.keyRevoked(resolved.detail) : SignInErrors.keyUnknown(resolved.detail) };
+      if (!resolved.ok) return { error: SignInErrors.refused(resolved) };
       if (!signatureVerifies(resolved.key, row.challenge, signature)) return { error: SignInErrors.badSignature() };
       return { tokens: await this.issue(client, resolved.principal, randomUUID()) };
     });
@@ -217,7 +209,7 @@ export class SignInService implements TokenVerifier {
       const resolved = principalOf(snapshot.state, row.organization_id, row.key_id);
       if (!resolved.ok) {
         await this.revokeFamily(client, row.family_id, resolved.code === 'AUTH.KEY_REVOKED' ? 'key revoked' : 'key unknown');
-        return { error: resolved.code === 'AUTH.KEY_REVOKED' ? SignInErrors.keyRevoked(resolved.detail) : SignInErrors.keyUnknown(resolved.detail) };
+        return { error: SignInErrors.refused(resolved) };
       }
       return { tokens: await this.issue(client, resolved.principal, row.family_id) };
     });
@@ -250,7 +242,7 @@ export class SignInService implements TokenVerifier {
     const key = this.key();
     const { claims } = verifyJwt(token, { keys: (kid) => (kid === key.kid ? key.publicKey : undefined), now: this.now(), issuer: this.issuer, audience: TOKEN_AUDIENCE });
     const principal = principalFromClaims(claims);
-    if (!principal) throw new AllianceError('AUTH.TOKEN_CLAIMS', 'unauthenticated', 'the access token does not carry an Alliance principal');
+    if (!principal) throw AccessErrors.claims();
     return principal;
   }
 }

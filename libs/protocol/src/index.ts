@@ -39,6 +39,7 @@ export { nodeVerify, nodeCryptoAvailable } from './node-verify';
 export * from './merkle';
 export {
   IDENTIFIER_PATTERN,
+  KEY_ID_PATTERN,
   TRANSACTION_TYPE_PATTERN,
   NONCE_PATTERN,
   TIMESTAMP_PATTERN,

@@ -19,6 +19,8 @@ export const IDENTIFIER_PATTERN = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 /** Transaction types: dot-separated lower-case words, e.g. `ledger.anchor`; ≤ 128 characters. */
 export const TRANSACTION_TYPE_PATTERN = /^[a-z][a-z0-9_-]*(?:\.[a-z][a-z0-9_-]*)*$/;
 export const NONCE_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** A key id (§3.2): 32 lower-case hex digits. */
+export const KEY_ID_PATTERN = /^[0-9a-f]{32}$/;
 /** RFC 3339, UTC, exactly millisecond precision, upper-case T and Z. */
 export const TIMESTAMP_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 /** `VALID`, or `<MODULE>.<REASON>` in upper case, like every error code in the system. */

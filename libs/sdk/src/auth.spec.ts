@@ -56,7 +56,7 @@ class FakeIdentity {
   register(key: AllianceKey, principal: Partial<AuthPrincipal> = {}): void {
     this.keys.set(`${key.organizationId}/${key.keyId}`, {
       key,
-      principal: { organizationId: key.organizationId, agentId: 'erp-1', keyId: key.keyId, roles: ['operator'], admin: false, ...principal },
+      principal: { organizationId: key.organizationId, agentId: 'erp-1', keyId: key.keyId, roles: ['operator'], admin: false, organizationRole: 'manufacturer', permissions: {}, ...principal },
     });
   }
 
@@ -245,7 +245,7 @@ describe('signChallenge', () => {
 describe('signIn', () => {
   it('signs in with an agent key and with an ECDSA admin key: principal, token, authorization header, no refresh', async () => {
     const session = await signIn(`${identity.url}/`, erp);
-    expect(session.principal).toEqual({ organizationId: 'org1', agentId: 'erp-1', keyId: erp.keyId, roles: ['operator'], admin: false });
+    expect(session.principal).toEqual({ organizationId: 'org1', agentId: 'erp-1', keyId: erp.keyId, roles: ['operator'], admin: false, organizationRole: 'manufacturer', permissions: {} });
     const token = await session.accessToken();
     expect(identity.accepts(token)).toBe(true);
     expect(await session.authorizationHeader()).toBe(`Bearer ${token}`);
@@ -372,6 +372,18 @@ describe('signIn', () => {
       }),
     );
     expect(broken).toMatchObject({ code: SdkErrorCode.BAD_RESPONSE });
+    const noRole = await rejection(
+      signIn(identity.url, erp, {
+        fetch: async (input, init) => {
+          const response = await fetch(input, init);
+          if (!input.endsWith('/auth/tokens')) return response;
+          const body = (await response.json()) as { principal: Record<string, unknown> };
+          const { organizationRole: _dropped, ...principal } = body.principal;
+          return new Response(JSON.stringify({ ...body, principal }), { status: 200, headers: { 'content-type': 'application/json' } });
+        },
+      }),
+    );
+    expect(noRole).toMatchObject({ code: SdkErrorCode.BAD_RESPONSE, message: expect.stringContaining('organizationRole') });
   });
 });
 

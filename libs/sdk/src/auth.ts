@@ -1,6 +1,7 @@
 import { type JsonObject, type SignatureAlgorithm, SignatureDomain, canonicalBytes, isJsonObject, keyId as keyIdOf, publicKeyOf, sign, toBase64Url } from '@alliance/protocol';
 import { type FetchLike, type ResponseLike, problemError } from './client';
 import { AllianceApiError, AllianceSdkError, SdkErrorCode } from './errors';
+import type { Principal, TokenResponse } from '@alliance/contracts';
 
 /**
  * Sign-in with a key (the identity service's /identity/v1/auth API): an agent
@@ -32,32 +33,9 @@ export interface AuthChallengeResponse {
   readonly challenge: AuthChallenge;
 }
 
-/** Who the token speaks for. */
-export interface AuthPrincipal {
-  readonly organizationId: string;
-  /** null for an organization admin key. */
-  readonly agentId: string | null;
-  readonly keyId: string;
-  readonly roles: readonly string[];
-  readonly admin: boolean;
-  /** The organization's role in the consortium; `regulator` reads and never writes. */
-  readonly organizationRole?: string;
-  /** Permissions per organization it may act for (docs/authorization.md). */
-  readonly permissions?: Readonly<Record<string, readonly string[]>>;
-}
-
-/** 200 of POST /identity/v1/auth/tokens and /auth/refresh. */
-export interface TokenResponse {
-  readonly accessToken: string;
-  readonly tokenType: 'Bearer';
-  /** Seconds. */
-  readonly expiresIn: number;
-  /** Single use: a refresh spends it and answers the next one. */
-  readonly refreshToken: string;
-  /** Seconds. */
-  readonly refreshExpiresIn: number;
-  readonly principal: AuthPrincipal;
-}
+/** Who the token speaks for (the wire shape in @alliance/contracts). */
+export type AuthPrincipal = Principal;
+export type { TokenResponse };
 
 /** The key to sign in with: an `AllianceKey` fits. */
 export interface SignInKey {
@@ -210,6 +188,7 @@ function tokenResponse(value: unknown, what: string): TokenResponse {
   if (!str(principal['organizationId']) || !str(principal['keyId'])) bad('principal.organizationId and principal.keyId are required');
   if (principal['agentId'] !== null && !str(principal['agentId'])) bad('principal.agentId must be a string or null');
   if (!Array.isArray(principal['roles']) || typeof principal['admin'] !== 'boolean') bad('principal.roles (array) and principal.admin (boolean) are required');
+  if (!str(principal['organizationRole']) || !isJsonObject(principal['permissions'])) bad('principal.organizationRole (string) and principal.permissions (object) are required');
   return value as unknown as TokenResponse;
 }
 

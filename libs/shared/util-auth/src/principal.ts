@@ -1,22 +1,6 @@
-/**
- * Who a request acts as, from a verified Alliance access token: the same
- * shape the identity service derives from the chain at sign-in
- * (docs/identity.md, Sign-in) and every service's guard reads back.
- */
-export interface Principal {
-  readonly organizationId: string;
-  /** null for an organization admin key (from the chain configuration). */
-  readonly agentId: string | null;
-  readonly keyId: string;
-  /** An admin key acts for its organization with every permission there. */
-  readonly admin: boolean;
-  /** The organization's role in the consortium (manufacturer, …, regulator). */
-  readonly organizationRole: string;
-  /** The agent's own roles in its organization. */
-  readonly roles: readonly string[];
-  /** Permissions per organization it may act for: its own, and those that granted it roles. */
-  readonly permissions: Readonly<Record<string, readonly string[]>>;
-}
+import type { Principal } from '@alliance/contracts';
+
+export type { Principal };
 
 /** Whether `principal` may use `permission` in `scopeOrganizationId`'s name (default: its own). */
 export function mayAct(principal: Pick<Principal, 'organizationId' | 'admin' | 'permissions'>, permission: string, scopeOrganizationId: string = principal.organizationId): boolean {

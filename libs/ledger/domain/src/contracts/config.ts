@@ -26,17 +26,20 @@ export function requiredApprovals(policy: CertificationPolicy, memberCount: numb
 }
 
 /** Structural check of a chain configuration; returns the problems. */
+/** Chain and organization ids of the configuration: lower-case letters, digits and dashes, starting with a letter. */
+export const ORGANIZATION_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+
 export function validateChainConfig(value: unknown): string[] {
   const problems: string[] = [];
   const c = value as Partial<ChainConfig> | null;
   if (!c || typeof c !== 'object') return ['config must be an object'];
-  if (typeof c.chainId !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(c.chainId)) problems.push('chainId must be lower-case letters, digits and dashes');
+  if (typeof c.chainId !== 'string' || !ORGANIZATION_ID_PATTERN.test(c.chainId)) problems.push('chainId must be lower-case letters, digits and dashes');
   if (!Number.isSafeInteger(c.sequence) || (c.sequence ?? -1) < 0) problems.push('sequence must be a non-negative integer');
   if (!Array.isArray(c.members) || c.members.length === 0) problems.push('members must be a non-empty array');
   else {
     const ids = new Set<string>();
     for (const m of c.members) {
-      if (!m || typeof m.organizationId !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(m.organizationId)) problems.push('every member needs an organizationId');
+      if (!m || typeof m.organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(m.organizationId)) problems.push('every member needs an organizationId');
       else if (ids.has(m.organizationId)) problems.push(`member ${m.organizationId} appears twice`);
       else ids.add(m.organizationId);
       if (!m?.nodeKey || m.nodeKey.algorithm !== 'ed25519' || !/^[0-9a-f]{64}$/.test(m.nodeKey.publicKey)) problems.push(`member ${m?.organizationId}: nodeKey must be an Ed25519 public key (64 hex digits)`);
@@ -49,7 +52,7 @@ export function validateChainConfig(value: unknown): string[] {
       const memberIds = new Set((Array.isArray(c.members) ? c.members : []).map((m) => m?.organizationId));
       const seen = new Set<string>();
       for (const o of c.observers) {
-        if (!o || typeof o.organizationId !== 'string' || !/^[a-z][a-z0-9-]{0,62}$/.test(o.organizationId)) problems.push('every observer needs an organizationId');
+        if (!o || typeof o.organizationId !== 'string' || !ORGANIZATION_ID_PATTERN.test(o.organizationId)) problems.push('every observer needs an organizationId');
         else if (memberIds.has(o.organizationId) || seen.has(o.organizationId)) problems.push(`observer ${o.organizationId} appears twice (or is also a member)`);
         else seen.add(o.organizationId);
         if (typeof o?.role !== 'string' || !/^[a-z][a-z-]{0,31}$/.test(o.role)) problems.push(`observer ${o?.organizationId}: role must be a role name, e.g. regulator`);
