@@ -37,8 +37,15 @@ class Chain {
 }
 
 const hashId = (seed: string) => `ni:///sha-256;${toHex(sha256(utf8(seed)))}?ver=CBV2.0`;
-const event = (seed: string, eventId = hashId(seed)) => ({ eventId, eventHash: hashId(seed), type: 'ObjectEvent', eventTime: '2026-12-02T08:00:00.000+08:00' });
-const capture = (captureId: string, events: unknown[]) => ({ captureId, documentHash: toHex(sha256(utf8(captureId))), events });
+const eventTime = '2026-12-02T08:00:00.000+08:00';
+const event = (seed: string, eventId = hashId(seed)) => ({
+  eventId,
+  eventHash: hashId(seed),
+  type: 'ObjectEvent',
+  eventTime,
+  event: JSON.stringify({ eventID: eventId, type: 'ObjectEvent', eventTime, eventTimeZoneOffset: '+08:00', action: 'OBSERVE', epcList: [`urn:epc:id:sgtin:0614141.107346.${seed}`], sensor: { value: 26.3 } }),
+});
+const capture = (captureId: string, events: unknown[]) => ({ captureId, documentHash: toHex(sha256(utf8(captureId))), context: JSON.stringify(['https://ref.gs1.org/standards/epcis/epcis-context.jsonld']), events });
 
 describe('provenance.epcis.capture', () => {
   it('anchors a document’s events for the creator’s organization, each findable by its id', () => {
@@ -96,5 +103,11 @@ describe('provenance.epcis.capture', () => {
     expect(code(capture('capture-0034', [{ ...event('a'), eventTime: '2026-12-02 08:00' }]))).toBe('PROVENANCE.INVALID_CAPTURE');
     expect(code(capture('capture-0035', [{ ...event('a'), extra: 1 }]))).toBe('PROVENANCE.INVALID_CAPTURE');
     expect(code({ ...capture('capture-0036', [event('a')]), documentHash: 'x' })).toBe('PROVENANCE.INVALID_CAPTURE');
+    expect(code({ ...capture('capture-0037', [event('a')]), context: '{not json' })).toBe('PROVENANCE.INVALID_CAPTURE');
+    expect(code(capture('capture-0038', [{ ...event('a'), event: '[1]' }]))).toBe('PROVENANCE.INVALID_CAPTURE');
+    // The text must be the event the entry names: another id, type or time in it is refused.
+    expect(code(capture('capture-0039', [{ ...event('a'), event: event('b').event }]))).toBe('PROVENANCE.INVALID_CAPTURE');
+    expect(code(capture('capture-0040', [{ ...event('a'), event: event('a').event.replace('"ObjectEvent"', '"AggregationEvent"') }]))).toBe('PROVENANCE.INVALID_CAPTURE');
+    expect(code({ ...capture('capture-0041', [event('a')]), context: null })).toBe('VALID');
   });
 });

@@ -7,6 +7,8 @@ import type { ContractHandler, JsonValue, StateWrite } from './types';
 export const EVENT_CAPTURE_PERMISSION = 'provenance.event.capture';
 /** Most events one capture anchors (the capture API splits nothing: a larger document is refused). */
 export const MAX_CAPTURE_EVENTS = 1_000;
+/** Longest JSON text of one event or of a document's `@context` (the envelope's 1 MiB bounds the sum). */
+export const MAX_EVENT_TEXT = 262_144;
 
 const HASH_ID = /^ni:\/\/\/sha-256;([0-9a-f]{64})\?ver=CBV2\.0$/;
 const EVENT_ID = /^[A-Za-z][A-Za-z0-9+.-]*:[\x21-\x7e]{1,200}$/;
@@ -36,12 +38,18 @@ export interface AnchoredEvent {
 
 /**
  * `provenance.epcis.capture`: anchors the events of one EPCIS document, all or
- * none. Payload `{ captureId, documentHash, events: [{ eventId, eventHash, type, eventTime }] }`
+ * none. Payload `{ captureId, documentHash, context, events: [{ eventId, eventHash, type, eventTime, event }] }`
  * (1–MAX_CAPTURE_EVENTS), by an admin key or an agent holding
- * `provenance.event.capture` in the creator's organization. Every node refuses
- * the whole capture when any event is already on the chain — under its id, or
- * under another id with the same event hash (`PROVENANCE.DUPLICATE_EVENT`,
- * naming the existing id) — or appears twice in it.
+ * `provenance.event.capture` in the creator's organization. `event` is the
+ * event's JSON text as captured (with its `eventID`), `context` the JSON text
+ * of the document's `@context` (or null): the chain carries every event in
+ * full, so each member's read model — and anyone with the blocks — rebuilds
+ * the EPCIS repository and recomputes every hash. (Text, not JSON values: EPCIS
+ * has decimal numbers, which canonical transaction JSON does not.) Every node
+ * refuses the whole capture when any event is already on the chain — under its
+ * id, or under another id with the same event hash (`PROVENANCE.DUPLICATE_EVENT`,
+ * naming the existing id) — or appears twice in it, and when an event's text
+ * does not hold the id, type and time the entry states.
  */
 export const epcisCaptureContract: ContractHandler = {
   type: 'provenance.epcis.capture',
@@ -50,11 +58,13 @@ export const epcisCaptureContract: ContractHandler = {
     const denied = mayActWith(ctx, EVENT_CAPTURE_PERMISSION, 'captures its events');
     if (denied) return denied;
     const payload = ctx.transaction.payload as Record<string, unknown>;
-    const bad = exactFields(payload, ['captureId', 'documentHash', 'events']);
+    const bad = exactFields(payload, ['captureId', 'documentHash', 'context', 'events']);
     if (bad) return bad;
-    const { captureId, documentHash, events } = payload as { captureId: unknown; documentHash: unknown; events: unknown };
+    const { captureId, documentHash, context, events } = payload as { captureId: unknown; documentHash: unknown; context: unknown; events: unknown };
     if (typeof captureId !== 'string' || !CAPTURE_ID.test(captureId)) return reject('PROVENANCE.INVALID_CAPTURE', 'payload.captureId must be 8-64 of [A-Za-z0-9_-]');
     if (typeof documentHash !== 'string' || !HEX64.test(documentHash)) return reject('PROVENANCE.INVALID_CAPTURE', 'payload.documentHash must be the hex SHA-256 of the captured document');
+    if (context !== null && (typeof context !== 'string' || context.length > MAX_EVENT_TEXT || !isJsonText(context, (v) => typeof v === 'string' || (typeof v === 'object' && v !== null))))
+      return reject('PROVENANCE.INVALID_CAPTURE', 'payload.context must be null or the JSON text of the document’s @context (a string, an object or an array)');
     if (!Array.isArray(events) || events.length < 1 || events.length > MAX_CAPTURE_EVENTS) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events must hold 1-${MAX_CAPTURE_EVENTS} events`);
     if (ctx.state.get(captureKeyOf(captureId))) return reject('PROVENANCE.DUPLICATE_CAPTURE', `capture ${captureId} is already anchored`);
     const organizationId = ctx.transaction.creator.organizationId;
@@ -64,14 +74,18 @@ export const epcisCaptureContract: ContractHandler = {
     for (const [i, e] of events.entries()) {
       const event = e as Record<string, unknown> | null;
       if (!event || typeof event !== 'object' || Array.isArray(event)) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}] must be an object`);
-      const fields = exactFields(event, ['eventId', 'eventHash', 'type', 'eventTime']);
+      const fields = exactFields(event, ['eventId', 'eventHash', 'type', 'eventTime', 'event']);
       if (fields) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}]: ${fields.ok ? '' : fields.detail}`);
-      const { eventId, eventHash, type, eventTime } = event as Record<string, string>;
+      const { eventId, eventHash, type, eventTime, event: text } = event as Record<string, string>;
       const hash = typeof eventHash === 'string' ? HASH_ID.exec(eventHash) : null;
       if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].eventId must be a URI of at most 200 characters`);
       if (!hash) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].eventHash must be a CBV 2.0 event hash ID (ni:///sha-256;<hex>?ver=CBV2.0)`);
       if (!EVENT_TYPES.includes(type)) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].type must be one of ${EVENT_TYPES.join(', ')}`);
       if (typeof eventTime !== 'string' || !TIME.test(eventTime) || Number.isNaN(Date.parse(eventTime))) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].eventTime must be an RFC 3339 time with an offset`);
+      const content = typeof text === 'string' && text.length <= MAX_EVENT_TEXT ? parseObject(text) : undefined;
+      if (!content) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].event must be the JSON text of an EPCIS event object, at most ${MAX_EVENT_TEXT} characters`);
+      if (content['eventID'] !== eventId || content['type'] !== type || content['eventTime'] !== eventTime)
+        return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].event must hold the eventID, type and eventTime its entry states`);
       if (ids.has(eventId) || hashes.has(hash[1])) return reject('PROVENANCE.DUPLICATE_EVENT', `payload.events[${i}] (${eventId}) appears twice in this capture`);
       ids.add(eventId);
       hashes.add(hash[1]);
@@ -84,5 +98,22 @@ export const epcisCaptureContract: ContractHandler = {
     return { ok: true, writes };
   },
 };
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isJsonText(text: string, accept: (value: unknown) => boolean): boolean {
+  try {
+    return accept(JSON.parse(text));
+  } catch {
+    return false;
+  }
+}
 
 export const provenanceContracts: readonly ContractHandler[] = [epcisCaptureContract];
