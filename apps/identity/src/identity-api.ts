@@ -3,7 +3,7 @@ import { AllianceError } from '@alliance/shared/util-errors';
 import { Authenticated, RequirePermission } from '@alliance/shared/feature-platform';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { checkOrganizationId, IdentityQueries, IdentityQueryErrors } from './identity-queries';
-import type { IdentityFollower } from './follower';
+import type { ChainFollower } from '@alliance/shared/data-access-messaging';
 import type { IdentityReadModel } from './read-model';
 
 export const IDENTITY_QUERIES = Symbol('alliance.identity-queries');
@@ -178,7 +178,7 @@ export class ProposalsController {
 export class ReadModelController {
   constructor(
     @Inject(IDENTITY_READ_MODEL) private readonly readModel: IdentityReadModel,
-    @Inject(IDENTITY_FOLLOWER) private readonly follower: IdentityFollower,
+    @Inject(IDENTITY_FOLLOWER) private readonly follower: ChainFollower,
   ) {}
 
   @Get()

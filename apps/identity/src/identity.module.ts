@@ -1,12 +1,11 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { Outbox, Transport } from '@alliance/shared/data-access-messaging';
+import { ChainFollower, LedgerBlockSource, type Outbox, type Transport } from '@alliance/shared/data-access-messaging';
 import { OUTBOX, TOKEN_VERIFIER, type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
 import type { identityConfigShape } from './config';
-import { IdentityFollower } from './follower';
 import { DevicesController, IDENTITY_FOLLOWER, IDENTITY_QUERIES, IDENTITY_READ_MODEL, KeysController, OrganizationsController, ProposalsController, ReadModelController } from './identity-api';
 import { IdentityResolver } from './identity-graphql';
 import { IdentityQueries } from './identity-queries';
-import { IdentityReadModel, LedgerBlockSource } from './read-model';
+import { IdentityReadModel } from './read-model';
 import { SignInService } from './sign-in';
 import { ManagedSigning, readMasterKey } from './managed-signing';
 import { MANAGED_SIGNING, ManagedSigningController } from './managed-signing-api';
@@ -21,7 +20,7 @@ export type IdentityConfig = ServiceConfig<typeof identityConfigShape>;
 @Injectable()
 class IdentityLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
-    @Inject(IDENTITY_FOLLOWER) private readonly follower: IdentityFollower,
+    @Inject(IDENTITY_FOLLOWER) private readonly follower: ChainFollower,
     @Inject(SIGN_IN) private readonly signIn: SignInService,
   ) {}
 
@@ -86,14 +85,16 @@ export class IdentityModule {
           provide: IDENTITY_FOLLOWER,
           inject: [IDENTITY_READ_MODEL, { token: TRANSPORT, optional: true }],
           useFactory: (readModel: IdentityReadModel, transport: Transport | undefined) => {
-            const follower = new IdentityFollower({
-              readModel,
+            const follower = new ChainFollower({
+              projection: readModel,
               pool: runtime.pool,
+              schema: 'identity',
+              service: 'IDENTITY',
               transport,
               group: `identity-${config.ORG_ID}`,
               nodeId,
               chainId: config.CHAIN_ID,
-              ledger: config.LEDGER_URL ? new LedgerBlockSource(config.LEDGER_URL) : undefined,
+              ledger: config.LEDGER_URL ? new LedgerBlockSource(config.LEDGER_URL, 'IDENTITY') : undefined,
               pollIntervalMs: config.IDENTITY_POLL_INTERVAL_MS,
               logger: ({ level, message, context }) => log[level](context ?? {}, message),
             });

@@ -1,19 +1,12 @@
 import { Topics, type TopicDefinition } from '@alliance/contracts';
 import { changesOf, type ConfigVersion, identityWritesOf, type IdentityChange, MapStateView, type ProjectedTransaction, type ProjectedWrite } from '@alliance/identity/domain';
 import { CONFIG_KEY, type ChainConfig, type JsonValue, type Proposal, type VersionedValue } from '@alliance/ledger/domain';
-import type { Outbox } from '@alliance/shared/data-access-messaging';
+import type { ApplyOutcome, BlockProjection, CommittedBlock, Outbox } from '@alliance/shared/data-access-messaging';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 
 /** One committed block as the read model applies it: from the ledger's event or its REST API. */
-export interface ProjectedBlock {
-  readonly chainId: string;
-  readonly blockNumber: number;
-  readonly headerHash: string;
-  readonly transactions: readonly ProjectedTransaction[];
-}
-
-export type ApplyOutcome = 'applied' | 'duplicate' | 'gap';
+export type ProjectedBlock = CommittedBlock;
 
 export const IdentityErrors = {
   notProjected: (atBlock: number, last: number) =>
@@ -76,7 +69,7 @@ export interface IdentityReadModelOptions {
  * that also moves the position, so a crash leaves it at a block boundary and a
  * redelivered or backfilled block is a no-op.
  */
-export class IdentityReadModel {
+export class IdentityReadModel implements BlockProjection {
   private cached: IdentitySnapshot | undefined;
 
   constructor(private readonly options: IdentityReadModelOptions) {}
@@ -87,6 +80,10 @@ export class IdentityReadModel {
     );
     const r = rows[0];
     return { chainId: r.chain_id, nodeId: r.node_id, lastBlock: Number(r.last_block), lastHeaderHash: r.last_header_hash, updatedAt: r.updated_at.toISOString() };
+  }
+
+  async lastBlock(): Promise<number> {
+    return (await this.position()).lastBlock;
   }
 
   /** Applies `block` when it is the next one (in the caller's transaction when `client` is given). */
@@ -210,42 +207,5 @@ export class IdentityReadModel {
       [keyOrPrefix],
     );
     return rows.map((r) => ({ key: r.key, version: r.version, value: r.value, blockNumber: Number(r.block_number), transactionId: r.transaction_id, transactionType: r.transaction_type, organizationId: r.organization_id }));
-  }
-}
-
-/** Reads committed blocks from this organization's ledger node (`LEDGER_URL`), for gaps and rebuilds. */
-export class LedgerBlockSource {
-  constructor(
-    private readonly baseUrl: string,
-    private readonly timeoutMs = 10_000,
-  ) {}
-
-  /** The block, or null when the node has not committed it (yet). */
-  async block(blockNumber: number): Promise<ProjectedBlock | null> {
-    const header = await this.get<{ headerHash: string; header: { chainId: string } }>(`/ledger/v1/blocks/${blockNumber}`);
-    if (!header) return null;
-    const body = await this.get<{ transactions: Array<{ transactionId: string; type: string | null; organizationId: string | null; code: string; result: string }> }>(`/ledger/v1/blocks/${blockNumber}/transactions`);
-    if (!body) return null;
-    return {
-      chainId: header.header.chainId,
-      blockNumber,
-      headerHash: header.headerHash,
-      transactions: body.transactions.map((t) => {
-        const result = JSON.parse(Buffer.from(t.result, 'base64').toString('utf8')) as { writes: ProjectedWrite[] };
-        return { transactionId: t.transactionId, type: t.type, organizationId: t.organizationId, code: t.code, writes: result.writes };
-      }),
-    };
-  }
-
-  private async get<T>(path: string): Promise<T | null> {
-    let response: Response;
-    try {
-      response = await fetch(new URL(path, this.baseUrl), { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
-    } catch (error) {
-      throw new AllianceError('IDENTITY.LEDGER_UNAVAILABLE', 'unavailable', `the ledger node at ${this.baseUrl} does not answer: ${(error as Error).message}`, { cause: error });
-    }
-    if (response.status === 404) return null;
-    if (!response.ok) throw new AllianceError('IDENTITY.LEDGER_UNAVAILABLE', 'unavailable', `the ledger node at ${this.baseUrl} answered ${response.status} for ${path}`);
-    return (await response.json()) as T;
   }
 }

@@ -20,3 +20,4 @@ export { KafkaTransport, type KafkaTransportOptions } from './kafka-transport';
 export { PostgresTransport, type PostgresTransportOptions } from './postgres-transport';
 export { createTransport, type TransportConfig } from './create-transport';
 export { BUS_SCHEMA, busMigrations, messagingMigrations } from './migrations';
+export { type ApplyOutcome, type BlockProjection, ChainFollower, ChainFollowerErrors, type ChainFollowerOptions, type CommittedBlock, type CommittedTransaction, type CommittedWrite, LedgerBlockSource } from './chain-follower';
