@@ -8,3 +8,4 @@ export * from './membership';
 export * from './devices';
 export * from './executor';
 export * from './provenance';
+export * from './custody';
