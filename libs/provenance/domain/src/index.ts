@@ -11,3 +11,5 @@ export { parseGs1Key } from './identifiers';
 export type { Gs1Key, Gs1KeyKind, Gs1KeyResult } from './identifiers';
 export { canonicalId, canonicalTerm, type EpcRole, type EventIndex, indexEvent, type IndexedEpc, type IndexedSensorReport, type LineageEdge, type LineageKind, TRANSFORMATION_NODE_PREFIX } from './event-index';
 export { BIZ_STEP_TERMS, DISPOSITION_TERMS, SOURCE_DESTINATION_TYPE_TERMS, BIZ_TRANSACTION_TYPE_TERMS, MEASUREMENT_TYPE_TERMS, type VocabularyTerms } from './cbv-vocabulary';
+export { alertOf, compareDecimal, dispositionEventOf, evaluateRule, measurementsOf, ruleAppliesTo, sensorEventOf } from './sensor-rules';
+export type { DeviceMeasurement, EpcisEventObject, SensorAlert, SensorBreach, SensorMeasurement } from './sensor-rules';

@@ -9,3 +9,4 @@ export * from './devices';
 export * from './executor';
 export * from './provenance';
 export * from './custody';
+export * from './sensors';

@@ -1,6 +1,7 @@
 import { toBase64Url, utf8 } from '@alliance/protocol';
 import { exactFields, reject } from './agent-keys';
 import { mayActWith } from './roles';
+import { sensorContracts } from './sensors';
 import type { ContractHandler, JsonValue, StateWrite } from './types';
 
 /** The permission an agent needs to capture EPCIS events for its organization (admin keys need none). */
@@ -116,4 +117,4 @@ function isJsonText(text: string, accept: (value: unknown) => boolean): boolean 
   }
 }
 
-export const provenanceContracts: readonly ContractHandler[] = [epcisCaptureContract];
+export const provenanceContracts: readonly ContractHandler[] = [epcisCaptureContract, ...sensorContracts];
