@@ -60,7 +60,7 @@ const TOPOLOGY: Record<string, ExpectedService> = {
   'ledger-org3': { app: 'ledger', orgId: 'org3', database: 'alliance_org3', kafka: true, ledgerRole: 'member', inputs: [memberChain] },
   'ledger-regulator': { app: 'ledger', orgId: 'regulator', database: 'alliance_regulator', kafka: true, ledgerRole: 'observer', inputs: [observerChain] },
   identity: org1('identity'),
-  provenance: org1('provenance'),
+  provenance: { ...org1('provenance'), inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['PROVENANCE_SIGNING_KEY_FILE'] }] },
   finance: org1('finance'),
   audit: org1('audit'),
   gateway: { ...org1('gateway'), upstreams: ['IDENTITY_URL', 'LEDGER_URL', 'PROVENANCE_URL', 'FINANCE_URL', 'AUDIT_URL'], publishesPorts: true },
@@ -344,12 +344,13 @@ describe('docker-compose.yml', () => {
       expect(service['init'], name).toBe(true);
     }
     for (const name of LEDGERS) expect(dependsOnOf(services[name] ?? {}), name).toMatchObject({ [CHAIN_JOB]: 'service_completed_successfully' });
-    // Jobs run once: never restarted, and nothing but the ledger nodes waits for the chain.
+    // Jobs run once: never restarted, and only what reads the chain's files (the ledger nodes, provenance's signing key) waits for it.
     for (const name of Object.keys(JOBS)) {
       expect(services[name]?.['restart'], name).toBe('no');
       expect(services[name]?.['command'], name).toEqual(expect.any(Array));
       const dependents = Object.keys(services).filter((other) => name in dependsOnOf(services[other] ?? {}));
-      expect(dependents.sort(), name).toEqual([...LEDGERS].sort());
+      const readers = Object.keys(TOPOLOGY).filter((other) => TOPOLOGY[other]?.inputs?.some((input) => input.job === name));
+      expect(dependents.sort(), name).toEqual(readers.sort());
     }
     expect(dependsOnOf(services['gateway'] ?? {})).toMatchObject({ identity: 'service_healthy', 'ledger-org1': 'service_healthy', provenance: 'service_healthy', finance: 'service_healthy', audit: 'service_healthy' });
     expect(services['gateway']?.['ports']).toEqual(['3000:3000']);

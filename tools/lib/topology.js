@@ -41,6 +41,7 @@ function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
         PORT: String(port + 1 + i),
         ...(service === 'ledger' ? { ...ledgerEnv(chain, 'org1', 'member'), ORDERING_DATABASE_URL: databaseUrl } : {}),
         ...(service === 'identity' ? identityEnv(chain, urls.ledger) : {}),
+        ...(service === 'provenance' ? provenanceEnv(chain, 'org1', urls.ledger) : {}),
         ...(['provenance', 'finance', 'audit'].includes(service) ? authEnv(urls.identity) : {}),
       },
     })),
@@ -68,7 +69,7 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
     ledger('org3', 13, 'member'),
     ledger('regulator', 14, 'observer'),
     { ...org1('identity', 1), env: { ...org1('identity', 1).env, ...identityEnv(chain, url(11)) } },
-    withAuth(org1('provenance', 3), url(1)),
+    { ...withAuth(org1('provenance', 3), url(1)), env: { ...withAuth(org1('provenance', 3), url(1)).env, ...provenanceEnv(chain, 'org1', url(11)) } },
     withAuth(org1('finance', 4), url(1)),
     withAuth(org1('audit', 5), url(1)),
     { id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)) } },
@@ -79,6 +80,14 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
 /** The identity read model follows its organization's own ledger node. */
 function identityEnv(chain, ledgerUrl) {
   return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl };
+}
+
+/**
+ * Provenance follows its organization's ledger node and signs captures with
+ * the organization's key (in the demo, the demo key that also signs its node).
+ */
+function provenanceEnv(chain, org, ledgerUrl) {
+  return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl, PROVENANCE_SIGNING_KEY_FILE: chain.keyFileFor(org) };
 }
 
 /** Services that check callers verify access tokens with their organization's identity service's keys. */

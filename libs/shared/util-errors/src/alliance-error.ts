@@ -10,6 +10,7 @@ export type ErrorKind =
   | 'not-found' // 404
   | 'conflict' // state does not allow it, duplicates (409)
   | 'too-large' // 413
+  | 'unsupported-media-type' // 415
   | 'rate-limited' // 429
   | 'unavailable' // a dependency is down; retry later (503)
   | 'internal'; // a bug (500)
@@ -21,6 +22,7 @@ const STATUS: Record<ErrorKind, number> = {
   'not-found': 404,
   conflict: 409,
   'too-large': 413,
+  'unsupported-media-type': 415,
   'rate-limited': 429,
   unavailable: 503,
   internal: 500,

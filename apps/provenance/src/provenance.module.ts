@@ -1,0 +1,107 @@
+import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { ChainFollower, LedgerBlockSource, type Transport } from '@alliance/shared/data-access-messaging';
+import { type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
+import { CaptureService } from './capture';
+import { ChainWriter, readSigningKey } from './chain-writer';
+import type { provenanceConfigShape } from './config';
+import { EventRepository } from './events';
+import {
+  CAPTURE_SERVICE,
+  CHAIN_WRITER,
+  CustodyController,
+  EpcisController,
+  EVENT_REPOSITORY,
+  PROVENANCE_FOLLOWER,
+  PROVENANCE_READ_MODEL,
+  ProvenanceReadModelController,
+  TRACE_SERVICE,
+  TraceController,
+} from './provenance-api';
+import { ProvenanceReadModel, transferEvents } from './read-model';
+import { TraceService } from './trace';
+
+/** What the provenance service serves (docs/authorization.md is generated from these). */
+export const provenanceControllers = [EpcisController, TraceController, CustodyController, ProvenanceReadModelController];
+export const provenanceResolvers = [];
+
+export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;
+
+@Injectable()
+class ProvenanceLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
+  constructor(
+    @Inject(PROVENANCE_FOLLOWER) private readonly follower: ChainFollower,
+    @Inject(CAPTURE_SERVICE) private readonly captures: CaptureService,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.follower.start();
+    this.captures.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.captures.stop();
+    await this.follower.stop();
+  }
+}
+
+@Module({})
+export class ProvenanceModule {
+  static forRoot(runtime: ServiceRuntime<ProvenanceConfig>): DynamicModule {
+    const config = runtime.config;
+    const nodeId = config.PROVENANCE_LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
+    const log = runtime.logger.child({ component: 'provenance' });
+    const writer = new ChainWriter({
+      chainId: config.CHAIN_ID,
+      ledgerUrl: config.LEDGER_URL,
+      key: config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID) : undefined,
+    });
+    const readModel = new ProvenanceReadModel({
+      pool: runtime.pool,
+      chainId: config.CHAIN_ID,
+      nodeId,
+      derivers: [transferEvents],
+      onApplied: async (client, _block, added) => {
+        const committed = new Map<string, number>();
+        for (const row of added) if (row.event.origin === 'capture') committed.set(row.tx.transactionId, _block.blockNumber);
+        await CaptureService.markCommitted(client, [...committed].map(([transactionId, blockNumber]) => ({ transactionId, blockNumber })));
+      },
+    });
+    return {
+      module: ProvenanceModule,
+      controllers: provenanceControllers,
+      providers: [
+        { provide: CHAIN_WRITER, useValue: writer },
+        { provide: PROVENANCE_READ_MODEL, useValue: readModel },
+        {
+          provide: PROVENANCE_FOLLOWER,
+          inject: [{ token: TRANSPORT, optional: true }],
+          useFactory: (transport: Transport | undefined) => {
+            const follower = new ChainFollower({
+              projection: readModel,
+              pool: runtime.pool,
+              schema: 'provenance',
+              service: 'PROVENANCE',
+              transport,
+              group: `provenance-${config.ORG_ID}`,
+              nodeId,
+              chainId: config.CHAIN_ID,
+              ledger: config.LEDGER_URL ? new LedgerBlockSource(config.LEDGER_URL, 'PROVENANCE') : undefined,
+              pollIntervalMs: config.PROVENANCE_POLL_INTERVAL_MS,
+              logger: ({ level, message, context }) => log[level](context ?? {}, message),
+            });
+            runtime.readinessChecks.push({ name: 'provenance-read-model', check: async () => ({ ok: true, detail: follower.problem ? `behind: ${follower.problem}` : undefined }) });
+            return follower;
+          },
+        },
+        {
+          provide: CAPTURE_SERVICE,
+          useFactory: () => new CaptureService({ pool: runtime.pool, writer, logger: (level, message, context) => log[level](context ?? {}, message) }),
+        },
+        { provide: EVENT_REPOSITORY, useFactory: () => new EventRepository(runtime.pool, writer) },
+        { provide: TRACE_SERVICE, useFactory: () => new TraceService(runtime.pool) },
+        ProvenanceLifecycle,
+      ],
+      exports: [PROVENANCE_READ_MODEL, CHAIN_WRITER],
+    };
+  }
+}

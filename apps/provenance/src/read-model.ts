@@ -1,0 +1,313 @@
+import { type JsonValue, type Transfer, transferEventOf } from '@alliance/ledger/domain';
+import { eventHashId, type EventIndex, indexEvent } from '@alliance/provenance/domain';
+import type { ApplyOutcome, BlockProjection, CommittedBlock, CommittedTransaction, CommittedWrite } from '@alliance/shared/data-access-messaging';
+import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
+import { AllianceError } from '@alliance/shared/util-errors';
+
+/** Events per transaction a sequence number leaves room for (a capture anchors at most 1,000). */
+const SEQ_PER_TRANSACTION = 1024;
+
+/** An event the repository holds: captured, or derived from a transaction by every member alike. */
+export interface RepositoryEvent {
+  readonly eventId: string;
+  readonly eventHash: string;
+  readonly hashVerified: boolean;
+  /** The event's JSON text as on the chain (captured) or as derived. */
+  readonly body: string;
+  readonly context: string | null;
+  readonly origin: string;
+  readonly captureId: string;
+}
+
+/**
+ * Events a transaction yields beside what it captures, derived the same way
+ * at every member from the committed transaction and its writes (an accepted
+ * transfer's shipping and receiving events; a sensor alert's disposition).
+ * Derived events carry no `eventID` of their own: they are named by their
+ * CBV 2.0 hash ID.
+ */
+export type EventDeriver = (tx: CommittedTransaction, block: CommittedBlock) => ReadonlyArray<{ readonly event: Record<string, unknown>; readonly origin: string }>;
+
+/** An accepted transfer yields its shipping and receiving events (docs/provenance.md, Custody and ownership transfer). */
+export const transferEvents: EventDeriver = (tx) => {
+  if (tx.type !== 'provenance.transfer.answer') return [];
+  const write = tx.writes.find((w) => w.key.startsWith('provenance/transfer/'));
+  const transfer = write?.value as Transfer | null | undefined;
+  if (!transfer || transfer.status !== 'accepted') return [];
+  return [
+    { event: transferEventOf(transfer, 'shipping'), origin: `transfer:${transfer.transferId}` },
+    { event: transferEventOf(transfer, 'receiving'), origin: `transfer:${transfer.transferId}` },
+  ];
+};
+
+export const ProvenanceReadErrors = {
+  wrongChain: (expected: string, got: string) => new AllianceError('PROVENANCE.WRONG_CHAIN', 'invalid', `the read model follows chain ${expected}, not ${got}`),
+};
+
+/** World-state keys the read model mirrors in `chain_state`: every provenance record but the per-event anchors. */
+const mirrored = (key: string) => key.startsWith('provenance/') && !key.startsWith('provenance/event/') && !key.startsWith('provenance/event-hash/');
+
+export interface ProvenanceReadModelOptions {
+  readonly pool: Pool;
+  readonly chainId: string;
+  readonly nodeId: string;
+  readonly derivers?: readonly EventDeriver[];
+  /** Called in the transaction that applied a block, with the events it added (alerts, Kafka events). */
+  readonly onApplied?: (client: PoolClient, block: CommittedBlock, added: ReadonlyArray<{ seq: number; event: RepositoryEvent; index: EventIndex; tx: CommittedTransaction }>, publish: boolean) => Promise<void>;
+}
+
+interface Row {
+  seq: number;
+  event: RepositoryEvent;
+  index: EventIndex;
+  tx: CommittedTransaction;
+}
+
+/**
+ * The provenance read model in PostgreSQL (schema `provenance`,
+ * docs/provenance.md, Read model): the EPCIS repository and lineage index of
+ * this organization's node, built from committed blocks alone. Blocks are
+ * applied strictly in order, each in one transaction with the position, so a
+ * crash leaves it at a block boundary and a redelivered block is a no-op.
+ */
+export class ProvenanceReadModel implements BlockProjection {
+  constructor(private readonly options: ProvenanceReadModelOptions) {}
+
+  async position(client: Pool | PoolClient = this.options.pool): Promise<{ chainId: string | null; nodeId: string | null; lastBlock: number; lastHeaderHash: string | null; updatedAt: string }> {
+    const { rows } = await client.query<{ chain_id: string | null; node_id: string | null; last_block: string; last_header_hash: string | null; updated_at: Date }>(
+      'SELECT chain_id, node_id, last_block, last_header_hash, updated_at FROM provenance.projection',
+    );
+    const r = rows[0];
+    return { chainId: r.chain_id, nodeId: r.node_id, lastBlock: Number(r.last_block), lastHeaderHash: r.last_header_hash, updatedAt: r.updated_at.toISOString() };
+  }
+
+  async lastBlock(): Promise<number> {
+    return (await this.position()).lastBlock;
+  }
+
+  apply(block: CommittedBlock, client?: PoolClient): Promise<ApplyOutcome> {
+    return client ? this.applyWith(client, block) : withTransaction(this.options.pool, (c) => this.applyWith(c, block));
+  }
+
+  private async applyWith(client: PoolClient, block: CommittedBlock): Promise<ApplyOutcome> {
+    if (block.chainId !== this.options.chainId) throw ProvenanceReadErrors.wrongChain(this.options.chainId, block.chainId);
+    const { rows } = await client.query<{ last_block: string; published_through: string }>('SELECT last_block, published_through FROM provenance.projection FOR UPDATE');
+    const last = Number(rows[0].last_block);
+    if (block.blockNumber <= last) return 'duplicate';
+    if (block.blockNumber > last + 1) return 'gap';
+    const publish = block.blockNumber > Number(rows[0].published_through);
+
+    const added: Row[] = [];
+    const problems: Array<{ tx: CommittedTransaction; code: string; detail: string }> = [];
+    const writes: Array<{ tx: CommittedTransaction; write: CommittedWrite }> = [];
+    for (const tx of block.transactions) {
+      if (tx.code !== 'VALID') continue;
+      for (const write of tx.writes) if (mirrored(write.key)) writes.push({ tx, write });
+      const base = tx.leafIndex * SEQ_PER_TRANSACTION;
+      let position = 0;
+      if (tx.type === 'provenance.epcis.capture' && tx.payload) {
+        const payload = tx.payload as { captureId: string; context: string | null; events: Array<{ eventId: string; eventHash: string; event: string }> };
+        const context = payload.context === null ? undefined : (JSON.parse(payload.context) as unknown);
+        for (const entry of payload.events) {
+          const event = JSON.parse(entry.event) as Record<string, unknown>;
+          const computed = safeHash(event, context);
+          if (computed !== entry.eventHash) problems.push({ tx, code: 'PROVENANCE.HASH_MISMATCH', detail: `event ${entry.eventId} states hash ${entry.eventHash}; its text hashes to ${computed ?? '(not computable)'}` });
+          added.push({
+            seq: base + position++,
+            event: { eventId: entry.eventId, eventHash: entry.eventHash, hashVerified: computed === entry.eventHash, body: entry.event, context: payload.context, origin: 'capture', captureId: payload.captureId },
+            index: indexEvent(event),
+            tx,
+          });
+        }
+      }
+      for (const derive of this.options.derivers ?? []) {
+        for (const { event: derived, origin } of derive(tx, block)) {
+          const hash = eventHashId(derived);
+          const event = { eventID: hash, ...derived };
+          added.push({ seq: base + position++, event: { eventId: hash, eventHash: hash, hashVerified: true, body: JSON.stringify(event), context: null, origin, captureId: `tx-${tx.transactionId}` }, index: indexEvent(event), tx });
+        }
+      }
+    }
+    const inserted = await this.insertEvents(client, block, added);
+    for (const row of added) if (!inserted.has(row.seq)) problems.push({ tx: row.tx, code: 'PROVENANCE.DUPLICATE_EVENT', detail: `event ${row.event.eventId} (${row.event.origin}) is already in the repository; this copy is not indexed` });
+    await this.mirror(client, block, writes);
+    for (const p of problems) {
+      await client.query('INSERT INTO provenance.problems (block_number, transaction_id, organization_id, code, detail) VALUES ($1, $2, $3, $4, $5)', [block.blockNumber, p.tx.transactionId, p.tx.organizationId, p.code, p.detail]);
+    }
+    await client.query('UPDATE provenance.projection SET chain_id = $1, node_id = $2, last_block = $3, last_header_hash = $4, published_through = GREATEST(published_through, $3), updated_at = now()', [
+      block.chainId,
+      this.options.nodeId,
+      block.blockNumber,
+      block.headerHash,
+    ]);
+    await this.options.onApplied?.(
+      client,
+      block,
+      added.filter((r) => inserted.has(r.seq)),
+      publish,
+    );
+    return 'applied';
+  }
+
+  private async insertEvents(client: PoolClient, block: CommittedBlock, rows: readonly Row[]): Promise<Set<number>> {
+    if (rows.length === 0) return new Set();
+    const col = <T>(f: (r: Row) => T) => rows.map(f);
+    const { rows: done } = await client.query<{ seq: string }>(
+      `INSERT INTO provenance.events (seq, event_id, event_hash, hash_verified, type, action, biz_step, disposition, read_point, biz_location, transformation_id,
+         persistent_set, persistent_unset, event_time, event_time_zone_offset, record_time, error_declaration_time, organization_id, capture_id,
+         block_number, transaction_id, leaf_index, origin, body, context)
+       SELECT s, i, h, v, t, a, bs, d, rp, bl, tf, ARRAY(SELECT jsonb_array_elements_text(ps)), ARRAY(SELECT jsonb_array_elements_text(pu)), et::timestamptz, eo, $18::timestamptz, edt::timestamptz, o, c, $19, tx, li, og, b, cx
+       FROM unnest($1::bigint[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],
+         $12::jsonb[], $13::jsonb[], $14::text[], $15::text[], $16::text[], $17::text[], $20::text[], $21::text[], $22::bigint[], $23::text[], $24::text[], $25::text[])
+         AS x(s, i, h, v, t, a, bs, d, rp, bl, tf, ps, pu, et, eo, edt, o, c, tx, li, og, b, cx)
+       ON CONFLICT (event_id) DO NOTHING
+       RETURNING seq`,
+      [
+        col((r) => r.seq),
+        col((r) => r.event.eventId),
+        col((r) => r.event.eventHash),
+        col((r) => r.event.hashVerified),
+        col((r) => r.index.type),
+        col((r) => r.index.action),
+        col((r) => r.index.bizStep),
+        col((r) => r.index.disposition),
+        col((r) => r.index.readPoint),
+        col((r) => r.index.bizLocation),
+        col((r) => r.index.transformationId),
+        col((r) => JSON.stringify(r.index.persistentSet)),
+        col((r) => JSON.stringify(r.index.persistentUnset)),
+        col((r) => r.index.eventTime),
+        col((r) => r.index.eventTimeZoneOffset),
+        col((r) => r.index.errorDeclarationTime),
+        col((r) => r.tx.organizationId ?? ''),
+        block.committedAt,
+        block.blockNumber,
+        col((r) => r.event.captureId),
+        col((r) => r.tx.transactionId),
+        col((r) => r.tx.leafIndex),
+        col((r) => r.event.origin),
+        col((r) => r.event.body),
+        col((r) => r.event.context),
+      ],
+    );
+    const inserted = new Set(done.map((d) => Number(d.seq)));
+    const kept = rows.filter((r) => inserted.has(r.seq));
+    const flat = <T>(f: (r: Row) => readonly T[]) => kept.flatMap((r) => f(r).map((item) => ({ seq: r.seq, item, time: r.index.eventTime })));
+    const epcs = flat((r) => r.index.epcs);
+    if (epcs.length > 0) {
+      await client.query(`INSERT INTO provenance.event_epcs (seq, role, epc, quantity, uom) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::text[])`, [
+        epcs.map((e) => e.seq),
+        epcs.map((e) => e.item.role),
+        epcs.map((e) => e.item.epc),
+        epcs.map((e) => e.item.quantity ?? null),
+        epcs.map((e) => e.item.uom ?? null),
+      ]);
+    }
+    const biz = flat((r) => r.index.bizTransactions);
+    if (biz.length > 0) {
+      await client.query(`INSERT INTO provenance.event_biz_transactions (seq, type, biz_transaction) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])`, [biz.map((b) => b.seq), biz.map((b) => b.item.type), biz.map((b) => b.item.bizTransaction)]);
+    }
+    const parties = flat((r) => r.index.parties);
+    if (parties.length > 0) {
+      await client.query(`INSERT INTO provenance.event_parties (seq, kind, type, party) SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[])`, [
+        parties.map((p) => p.seq),
+        parties.map((p) => p.item.kind),
+        parties.map((p) => p.item.type),
+        parties.map((p) => p.item.party),
+      ]);
+    }
+    const sensors = flat((r) => r.index.sensorReports);
+    if (sensors.length > 0) {
+      await client.query(
+        `INSERT INTO provenance.event_sensor_reports (seq, type, device_id, value, min_value, max_value, mean_value, uom, time)
+         SELECT s, t, d, v, mn, mx, me, u, tm::timestamptz FROM unnest($1::bigint[], $2::text[], $3::text[], $4::numeric[], $5::numeric[], $6::numeric[], $7::numeric[], $8::text[], $9::text[]) AS x(s, t, d, v, mn, mx, me, u, tm)`,
+        [
+          sensors.map((s) => s.seq),
+          sensors.map((s) => s.item.type),
+          sensors.map((s) => s.item.deviceId),
+          sensors.map((s) => s.item.value),
+          sensors.map((s) => s.item.minValue),
+          sensors.map((s) => s.item.maxValue),
+          sensors.map((s) => s.item.meanValue),
+          sensors.map((s) => s.item.uom),
+          sensors.map((s) => s.item.time),
+        ],
+      );
+    }
+    const edges = flat((r) => r.index.lineage);
+    if (edges.length > 0) {
+      await client.query(`INSERT INTO provenance.lineage (from_node, to_node, kind, seq, event_time) SELECT f, t, k, s, et::timestamptz FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[]) AS x(f, t, k, s, et)`, [
+        edges.map((e) => e.item.from),
+        edges.map((e) => e.item.to),
+        edges.map((e) => e.item.kind),
+        edges.map((e) => e.seq),
+        edges.map((e) => e.time),
+      ]);
+    }
+    return inserted;
+  }
+
+  private async mirror(client: PoolClient, block: CommittedBlock, writes: ReadonlyArray<{ tx: CommittedTransaction; write: CommittedWrite }>): Promise<void> {
+    if (writes.length === 0) return;
+    const keys = writes.map((w) => w.write.key);
+    const versions = writes.map((w) => w.write.version);
+    const values = writes.map((w) => (w.write.value === null ? null : JSON.stringify(w.write.value)));
+    const txs = writes.map((w) => w.tx.transactionId);
+    await client.query(
+      `INSERT INTO provenance.chain_state_history (key, version, value, block_number, transaction_id)
+       SELECT k, v, j::jsonb, $4, t FROM unnest($1::text[], $2::int[], $3::text[], $5::text[]) AS w(k, v, j, t) ON CONFLICT (key, version) DO NOTHING`,
+      [keys, versions, values, block.blockNumber, txs],
+    );
+    // The last write of a key in the block wins (writes come in transaction order).
+    const last = new Map<string, number>();
+    writes.forEach((w, i) => last.set(w.write.key, i));
+    const idx = [...last.values()];
+    await client.query(
+      `INSERT INTO provenance.chain_state (key, value, version, block_number, transaction_id)
+       SELECT k, j::jsonb, v, $4, t FROM unnest($1::text[], $2::int[], $3::text[], $5::text[]) AS w(k, v, j, t)
+       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, block_number = EXCLUDED.block_number, transaction_id = EXCLUDED.transaction_id`,
+      [idx.map((i) => keys[i]), idx.map((i) => versions[i]), idx.map((i) => values[i]), block.blockNumber, idx.map((i) => txs[i])],
+    );
+  }
+
+  /** The current value of a mirrored chain record (item, transfer, sensor rule, master data), or null. */
+  async record<T = JsonValue>(key: string, client: Pool | PoolClient = this.options.pool): Promise<T | null> {
+    const { rows } = await client.query<{ value: T | null }>('SELECT value FROM provenance.chain_state WHERE key = $1', [key]);
+    return rows[0]?.value ?? null;
+  }
+
+  /** Current mirrored records under a key prefix, in key order after `after`, at most `limit`. */
+  async records<T = JsonValue>(prefix: string, after: string | null, limit: number): Promise<Array<{ key: string; value: T }>> {
+    const { rows } = await this.options.pool.query<{ key: string; value: T }>(
+      `SELECT key, value FROM provenance.chain_state WHERE starts_with(key, $1) AND value IS NOT NULL AND ($2::text IS NULL OR key COLLATE "C" > $2) ORDER BY key COLLATE "C" LIMIT $3`,
+      [prefix, after, limit],
+    );
+    return rows;
+  }
+
+  /** Problems found in committed data (stated hashes that do not recompute, duplicate derived events), newest first. */
+  async problems(limit = 100): Promise<Array<{ blockNumber: number; transactionId: string; organizationId: string | null; code: string; detail: string; foundAt: string }>> {
+    const { rows } = await this.options.pool.query<{ block_number: string; transaction_id: string; organization_id: string | null; code: string; detail: string; found_at: Date }>(
+      'SELECT block_number, transaction_id, organization_id, code, detail, found_at FROM provenance.problems ORDER BY id DESC LIMIT $1',
+      [limit],
+    );
+    return rows.map((r) => ({ blockNumber: Number(r.block_number), transactionId: r.transaction_id, organizationId: r.organization_id, code: r.code, detail: r.detail, foundAt: r.found_at.toISOString() }));
+  }
+
+  /** Empties the read model; the next catch-up rebuilds it from block 0 (nothing is announced again). */
+  async reset(): Promise<void> {
+    await withTransaction(this.options.pool, async (client) => {
+      await client.query('SELECT 1 FROM provenance.projection FOR UPDATE');
+      await client.query('TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, provenance.chain_state, provenance.chain_state_history');
+      await client.query('UPDATE provenance.projection SET last_block = -1, last_header_hash = NULL, updated_at = now()');
+    });
+  }
+}
+
+function safeHash(event: Record<string, unknown>, context: unknown): string | null {
+  try {
+    return eventHashId(event, { context });
+  } catch {
+    return null;
+  }
+}
