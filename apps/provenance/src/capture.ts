@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { MAX_CAPTURE_EVENTS, MAX_EVENT_TEXT } from '@alliance/ledger/domain';
 import { MAX_ENVELOPE_BYTES } from '@alliance/protocol';
-import { eventHashId, eventsOf, validateEpcisDocument } from '@alliance/provenance/domain';
+import { ALLIANCE_EPCIS_NAMESPACE, eventHashId, eventsOf, type PrivateGroup, PRIVATE_SALT_BYTES, splitPrivate, validateEpcisDocument } from '@alliance/provenance/domain';
 import { type Pool, withTransaction } from '@alliance/shared/data-access-postgres';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
@@ -20,7 +20,21 @@ export const CaptureErrors = {
     new AllianceError('PROVENANCE.UNSUPPORTED_CAPTURE_BEHAVIOUR', 'invalid', `GS1-Capture-Error-Behaviour must be rollback: a document is anchored all or nothing in one ledger transaction (got "${value}")`),
   idempotencyReused: (key: string) => new AllianceError('PROVENANCE.IDEMPOTENCY_KEY_REUSED', 'conflict', `Idempotency-Key ${key} was used for another document`),
   notFound: (captureId: string) => new AllianceError('PROVENANCE.CAPTURE_NOT_FOUND', 'not-found', `no capture job ${captureId} of this organization`),
+  privateData: (index: number, detail: string) => new AllianceError('PROVENANCE.INVALID_PRIVATE_DATA', 'invalid', `event ${index}: ${detail}`, { details: { event: index } }),
 };
+
+/**
+ * The document's `@context` with the `alliance` prefix declared, for a
+ * document whose events carry Alliance's private-data extension (its events
+ * are hashed and served with it).
+ */
+function withAllianceContext(context: unknown): unknown {
+  const declares = (c: unknown): boolean => (Array.isArray(c) ? c.some(declares) : !!c && typeof c === 'object' && (c as Record<string, unknown>)['alliance'] !== undefined);
+  if (declares(context)) return context;
+  const own = { alliance: ALLIANCE_EPCIS_NAMESPACE };
+  if (context === undefined) return ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld', own];
+  return [...(Array.isArray(context) ? context : [context]), own];
+}
 
 /** A capture job as the GS1 REST binding shows it (CaptureJob), with where it landed on the chain. */
 export interface CaptureJob {
@@ -86,10 +100,9 @@ export class CaptureService {
     if (!validation.ok) throw CaptureErrors.invalidDocument(validation.problems);
     const events = eventsOf(document);
     if (events.length < 1 || events.length > MAX_CAPTURE_EVENTS) throw CaptureErrors.tooMany(events.length);
-    const context = (document as Record<string, unknown>)['@context'];
-    const documentText = JSON.stringify(document);
-    const documentHash = createHash('sha256').update(documentText).digest('hex');
     const organizationId = this.options.writer.organizationId ?? principal.organizationId;
+    // Idempotency compares what the client sent; the chain gets the document as anchored (private fields replaced by commitments).
+    const documentHash = createHash('sha256').update(JSON.stringify(document)).digest('hex');
 
     if (options.idempotencyKey) {
       const existing = await this.byIdempotencyKey(organizationId, options.idempotencyKey);
@@ -99,7 +112,19 @@ export class CaptureService {
       }
     }
 
-    const entries = events.map((event, i) => {
+    const privateGroups: Array<{ index: number; groups: readonly PrivateGroup[] }> = [];
+    const anchoredEvents = events.map((event, i) => {
+      const split = splitPrivate(event, organizationId, () => randomBytes(PRIVATE_SALT_BYTES));
+      if (!split.ok) throw CaptureErrors.privateData(i, split.detail);
+      if (split.groups.length > 0) privateGroups.push({ index: i, groups: split.groups });
+      return split.event;
+    });
+    const original = (document as Record<string, unknown>)['@context'];
+    const context = privateGroups.length > 0 ? withAllianceContext(original) : original;
+    const anchoredDocument = privateGroups.length > 0 ? anchoredDocumentOf(document as Record<string, unknown>, context, anchoredEvents) : document;
+    const chainDocumentHash = privateGroups.length > 0 ? createHash('sha256').update(JSON.stringify(anchoredDocument)).digest('hex') : documentHash;
+
+    const entries = anchoredEvents.map((event, i) => {
       const eventHash = eventHashId(event, { context });
       const eventId = typeof event['eventID'] === 'string' && event['eventID'].length > 0 ? event['eventID'] : eventHash;
       const text = JSON.stringify(event['eventID'] === eventId ? event : { eventID: eventId, ...event });
@@ -123,7 +148,7 @@ export class CaptureService {
     }
 
     const captureId = `c${randomBytes(15).toString('base64url')}`;
-    const payload = { captureId, documentHash, context: context === undefined ? null : JSON.stringify(context), events: entries };
+    const payload = { captureId, documentHash: chainDocumentHash, context: context === undefined ? null : JSON.stringify(context), events: entries };
     const signed = this.options.writer.sign('provenance.epcis.capture', payload);
     if (signed.bytes.length > MAX_ENVELOPE_BYTES) throw CaptureErrors.tooLarge(signed.bytes.length);
     const requestedBy = principal.agentId ? `${principal.organizationId}/${principal.agentId}` : `${principal.organizationId}/admin:${principal.keyId}`;
@@ -135,7 +160,17 @@ export class CaptureService {
          RETURNING *`,
         [captureId, organizationId, requestedBy, options.idempotencyKey ?? null, entries.length, entries.map((e) => e.eventId), documentHash, Buffer.from(signed.bytes), signed.transactionId],
       );
-      return inserted.rows[0];
+      const job = inserted.rows[0];
+      const stored = privateGroups.flatMap(({ index, groups }) => groups.map((g) => ({ ...g, eventId: entries[index].eventId })));
+      if (job && stored.length > 0) {
+        await client.query(
+          `INSERT INTO provenance.private_payloads (commitment, event_id, capture_id, organization_id, readers, fields, payload, salt)
+           SELECT c, e, $3, $4, ARRAY(SELECT jsonb_array_elements_text(r)), ARRAY(SELECT jsonb_array_elements_text(f)), p, s
+           FROM unnest($1::text[], $2::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::text[]) AS g(c, e, r, f, p, s)`,
+          [stored.map((g) => g.commitment), stored.map((g) => g.eventId), captureId, organizationId, stored.map((g) => JSON.stringify(g.readers)), stored.map((g) => JSON.stringify(g.fields)), stored.map((g) => g.payload), stored.map((g) => g.salt)],
+        );
+      }
+      return job;
     });
     if (!row) {
       // A concurrent request with the same Idempotency-Key won (only a key conflict inserts nothing).
@@ -233,6 +268,8 @@ export class CaptureService {
   }
 
   private async fail(captureId: string, errors: Array<{ code: string; detail: string }>, blockNumber?: number): Promise<void> {
+    // A refused capture anchored nothing: its private payloads have nothing to open.
+    await this.options.pool.query('DELETE FROM provenance.private_payloads WHERE capture_id = $1', [captureId]);
     await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'failed', errors = $2, block_number = $3, finished_at = now(), envelope = NULL WHERE capture_id = $1 AND status IN ('pending', 'submitted')`, [
       captureId,
       JSON.stringify(errors),
@@ -250,6 +287,12 @@ export class CaptureService {
     if (this.timer) clearTimeout(this.timer);
     await this.driving;
   }
+}
+
+/** The document as the chain anchors it: the anchored events (private fields replaced) under its (extended) context. */
+function anchoredDocumentOf(document: Record<string, unknown>, context: unknown, events: ReadonlyArray<Record<string, unknown>>): Record<string, unknown> {
+  const body = (document['epcisBody'] ?? {}) as Record<string, unknown>;
+  return { ...document, '@context': context, epcisBody: { ...body, eventList: events } };
 }
 
 const STATUS_OF_CODE = (code: string) => (code.endsWith('DUPLICATE_EVENT') || code.endsWith('DUPLICATE_CAPTURE') ? 409 : code.startsWith('LEDGER.') ? 422 : 400);

@@ -1,6 +1,7 @@
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 import type { ChainWriter } from './chain-writer';
+import type { PrivateDataStore } from './private-data';
 import { encodePageToken, type EventQuery, eventPageSql } from './event-query';
 
 /** The EPCIS 2.0 JSON-LD context every response names first. */
@@ -63,13 +64,16 @@ export class EventRepository {
   constructor(
     private readonly pool: Pool,
     private readonly writer: ChainWriter,
+    /** Puts private payloads back for the organizations entitled to them (absent: every reader sees the commitments). */
+    private readonly privateData?: PrivateDataStore,
   ) {}
 
-  async page(query: EventQuery): Promise<EventPage> {
+  /** One query page; `viewer` (the caller's organization) sees the private fields it is entitled to. */
+  async page(query: EventQuery, viewer?: string): Promise<EventPage> {
     const sql = eventPageSql(query);
     const { rows } = await this.pool.query<EventRow>(sql.text, sql.values);
     const page = rows.slice(0, query.perPage);
-    const events = page.map(eventOf);
+    const events = await this.disclose(page.map(eventOf), viewer);
     const nextPageToken = rows.length > query.perPage ? encodePageToken(query.fingerprint, Number(page[page.length - 1].seq)) : null;
     return { document: queryDocument(events, page.map((r) => r.context)), events, nextPageToken };
   }
@@ -96,10 +100,21 @@ export class EventRepository {
     return { text: `${lines.join('\r\n')}\r\n`, nextPageToken: rows.length > query.perPage ? encodePageToken(query.fingerprint, Number(page[page.length - 1].seq)) : null };
   }
 
-  async event(eventId: string): Promise<Record<string, unknown>> {
+  async event(eventId: string, viewer?: string): Promise<Record<string, unknown>> {
     const row = await this.row(eventId);
     const contexts = contextOf([row.context]);
-    return { '@context': contexts.length === 1 ? contexts[0] : contexts, ...eventOf(row) };
+    const [event] = await this.disclose([eventOf(row)], viewer);
+    return { '@context': contexts.length === 1 ? contexts[0] : contexts, ...event };
+  }
+
+  /** The event as anchored (private fields replaced by their commitments), whoever asks. */
+  async anchoredEvent(eventId: string): Promise<{ eventId: string; event: Record<string, unknown> }> {
+    const row = await this.row(eventId);
+    return { eventId: row.event_id, event: eventOf(row) };
+  }
+
+  private disclose(events: Array<Record<string, unknown>>, viewer: string | undefined): Promise<Array<Record<string, unknown>>> {
+    return this.privateData && viewer ? this.privateData.disclose(events, viewer) : Promise.resolve(events);
   }
 
   /**

@@ -118,11 +118,11 @@ export class EpcisController {
 
   @Get('events/:eventID')
   @Authenticated()
-  @ApiOperation({ summary: 'One event by its eventID (or its CBV 2.0 hash ID), JSON-LD' })
-  async event(@Param('eventID') eventId: string, @Res({ passthrough: true }) res: Response) {
+  @ApiOperation({ summary: 'One event by its eventID (or its CBV 2.0 hash ID), JSON-LD; private fields the caller’s organization may read are put back in place' })
+  async event(@Param('eventID') eventId: string, @Req() req: Request, @Res({ passthrough: true }) res: Response) {
     gs1Headers(res);
     res.type('application/ld+json');
-    return this.events.event(eventId);
+    return this.events.event(eventId, principal(req).organizationId);
   }
 
   @Get('events/:eventID/proof')
@@ -170,7 +170,7 @@ export class EpcisController {
       res.type('text/csv; charset=utf-8');
       return page.text;
     }
-    const page = await this.events.page(query);
+    const page = await this.events.page(query, principal(req).organizationId);
     if (page.nextPageToken) res.setHeader('Link', link(page.nextPageToken));
     res.type('application/ld+json');
     return { ...page.document, ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
@@ -234,6 +234,21 @@ export function itemOf(value: unknown): string {
   return parsed.key.id;
 }
 
+/**
+ * Signs a transaction for this organization, submits it, waits for its block
+ * (the contract's refusal comes back with the contract's code) and for the
+ * read model to apply that block, so what the caller reads next includes it.
+ */
+export async function writeAndApply(
+  on: { readonly writer: ChainWriter; readonly readModel: ProvenanceReadModel; readonly follower: ChainFollower },
+  type: string,
+  payload: Record<string, unknown>,
+): Promise<{ transactionId: string; blockNumber: number }> {
+  const done = await on.writer.submitAndWait(type, payload);
+  if ((await on.readModel.lastBlock()) < done.blockNumber) await on.follower.catchUp(done.blockNumber).catch(() => undefined);
+  return done;
+}
+
 @ApiTags('custody')
 @Controller('custody')
 export class CustodyController {
@@ -244,10 +259,8 @@ export class CustodyController {
   ) {}
 
   /** Submits a custody transaction for this organization, waits for its block and for the read model to apply it. */
-  private async write(type: string, payload: Record<string, unknown>): Promise<{ transactionId: string; blockNumber: number }> {
-    const done = await this.writer.submitAndWait(type, payload);
-    if ((await this.readModel.lastBlock()) < done.blockNumber) await this.follower.catchUp(done.blockNumber).catch(() => undefined);
-    return done;
+  private write(type: string, payload: Record<string, unknown>): Promise<{ transactionId: string; blockNumber: number }> {
+    return writeAndApply({ writer: this.writer, readModel: this.readModel, follower: this.follower }, type, payload);
   }
 
   @Post('items')

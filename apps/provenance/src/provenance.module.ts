@@ -17,11 +17,13 @@ import {
   TRACE_SERVICE,
   TraceController,
 } from './provenance-api';
+import { PrivateDataStore } from './private-data';
+import { PRIVATE_DATA_STORE, PrivateDataController } from './private-data-api';
 import { ProvenanceReadModel, transferEvents } from './read-model';
 import { TraceService } from './trace';
 
 /** What the provenance service serves (docs/authorization.md is generated from these). */
-export const provenanceControllers = [EpcisController, TraceController, CustodyController, ProvenanceReadModelController];
+export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, ProvenanceReadModelController];
 export const provenanceResolvers = [];
 
 export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;
@@ -97,7 +99,15 @@ export class ProvenanceModule {
           provide: CAPTURE_SERVICE,
           useFactory: () => new CaptureService({ pool: runtime.pool, writer, logger: (level, message, context) => log[level](context ?? {}, message) }),
         },
-        { provide: EVENT_REPOSITORY, useFactory: () => new EventRepository(runtime.pool, writer) },
+        {
+          provide: PRIVATE_DATA_STORE,
+          inject: [PROVENANCE_FOLLOWER],
+          useFactory: (follower: ChainFollower) =>
+            new PrivateDataStore(runtime.pool, readModel, writer, async (blockNumber) => {
+              if ((await readModel.lastBlock()) < blockNumber) await follower.catchUp(blockNumber).catch(() => undefined);
+            }),
+        },
+        { provide: EVENT_REPOSITORY, inject: [PRIVATE_DATA_STORE], useFactory: (store: PrivateDataStore) => new EventRepository(runtime.pool, writer, store) },
         { provide: TRACE_SERVICE, useFactory: () => new TraceService(runtime.pool) },
         ProvenanceLifecycle,
       ],

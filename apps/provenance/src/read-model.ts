@@ -1,4 +1,4 @@
-import { type JsonValue, type Transfer, transferEventOf } from '@alliance/ledger/domain';
+import { type JsonValue, type PrivatePurge, type Transfer, transferEventOf } from '@alliance/ledger/domain';
 import { eventHashId, type EventIndex, indexEvent } from '@alliance/provenance/domain';
 import type { ApplyOutcome, BlockProjection, CommittedBlock, CommittedTransaction, CommittedWrite } from '@alliance/shared/data-access-messaging';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
@@ -131,6 +131,7 @@ export class ProvenanceReadModel implements BlockProjection {
     const inserted = await this.insertEvents(client, block, added);
     for (const row of added) if (!inserted.has(row.seq)) problems.push({ tx: row.tx, code: 'PROVENANCE.DUPLICATE_EVENT', detail: `event ${row.event.eventId} (${row.event.origin}) is already in the repository; this copy is not indexed` });
     await this.mirror(client, block, writes);
+    await purgePrivatePayloads(client, block);
     for (const p of problems) {
       await client.query('INSERT INTO provenance.problems (block_number, transaction_id, organization_id, code, detail) VALUES ($1, $2, $3, $4, $5)', [block.blockNumber, p.tx.transactionId, p.tx.organizationId, p.code, p.detail]);
     }
@@ -301,6 +302,23 @@ export class ProvenanceReadModel implements BlockProjection {
       await client.query('TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, provenance.chain_state, provenance.chain_state_history');
       await client.query('UPDATE provenance.projection SET last_block = -1, last_header_hash = NULL, updated_at = now()');
     });
+  }
+}
+
+/**
+ * A committed `provenance.private.purge` empties this store's copy of the
+ * payloads it names (docs/provenance.md, Private data): at every member, on
+ * first apply and on every rebuild alike.
+ */
+async function purgePrivatePayloads(client: PoolClient, block: CommittedBlock): Promise<void> {
+  for (const tx of block.transactions) {
+    if (tx.code !== 'VALID' || tx.type !== 'provenance.private.purge') continue;
+    const purges = tx.writes.filter((w) => w.key.startsWith('provenance/private-purge/')).map((w) => w.value as unknown as PrivatePurge);
+    await client.query(
+      `UPDATE provenance.private_payloads p SET payload = NULL, salt = NULL, purged_at = u.at::timestamptz, purge_transaction_id = $3, purge_block_number = $4
+       FROM unnest($1::text[], $2::text[]) AS u(c, at) WHERE p.commitment = u.c`,
+      [purges.map((p) => p.commitment), purges.map((p) => p.purgedAt), tx.transactionId, block.blockNumber],
+    );
   }
 }
 

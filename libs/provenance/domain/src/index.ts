@@ -13,3 +13,19 @@ export { canonicalId, canonicalTerm, type EpcRole, type EventIndex, indexEvent, 
 export { BIZ_STEP_TERMS, DISPOSITION_TERMS, SOURCE_DESTINATION_TYPE_TERMS, BIZ_TRANSACTION_TYPE_TERMS, MEASUREMENT_TYPE_TERMS, type VocabularyTerms } from './cbv-vocabulary';
 export { alertOf, compareDecimal, dispositionEventOf, evaluateRule, measurementsOf, ruleAppliesTo, sensorEventOf } from './sensor-rules';
 export type { DeviceMeasurement, EpcisEventObject, SensorAlert, SensorBreach, SensorMeasurement } from './sensor-rules';
+export {
+  ALLIANCE_EPCIS_NAMESPACE,
+  disclosePrivate,
+  MAX_PRIVATE_GROUPS,
+  MAX_PRIVATE_READERS,
+  mayReadPrivate,
+  openCommitment,
+  PRIVATE_DATA,
+  PRIVATE_MARK,
+  PRIVATE_SALT_BYTES,
+  privateCommitment,
+  privateReferencesOf,
+  PUBLIC_ONLY_FIELDS,
+  splitPrivate,
+} from './private-data';
+export type { PrivateDataReference, PrivateGroup, PrivateSplit } from './private-data';

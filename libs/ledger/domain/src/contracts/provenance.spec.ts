@@ -3,7 +3,7 @@ import { canonicalBytes, type Envelope, generateKeyPair, keyId, sha256, signTran
 import { agentKeyContracts } from './agent-keys';
 import { CONFIG_KEY, genesisContract } from './config';
 import { executeBlock } from './executor';
-import { type AnchoredEvent, captureKeyOf, epcisCaptureContract, eventKeyOf, MAX_CAPTURE_EVENTS } from './provenance';
+import { type AnchoredEvent, captureKeyOf, epcisCaptureContract, eventKeyOf, MAX_CAPTURE_EVENTS, privatePurgeContract, privatePurgeKeyOf } from './provenance';
 import { ContractRegistry } from './registry';
 import { roleContracts } from './roles';
 import type { ChainConfig, JsonValue, VersionedValue } from './types';
@@ -20,7 +20,7 @@ const config: ChainConfig = {
   cutting: { maxTransactions: 100, maxBytes: 1_048_576, batchTimeoutMs: 200 },
   timestampWindowMs: 60_000,
 };
-const registry = new ContractRegistry([genesisContract, ...agentKeyContracts, ...roleContracts, epcisCaptureContract]);
+const registry = new ContractRegistry([genesisContract, ...agentKeyContracts, ...roleContracts, epcisCaptureContract, privatePurgeContract]);
 const time = '2026-12-02T08:00:00.000Z';
 let nonce = 0;
 const signed = (org: string, key: KeyPair, type: string, payload: Record<string, unknown>): Envelope =>
@@ -109,5 +109,45 @@ describe('provenance.epcis.capture', () => {
     expect(code(capture('capture-0039', [{ ...event('a'), event: event('b').event }]))).toBe('PROVENANCE.INVALID_CAPTURE');
     expect(code(capture('capture-0040', [{ ...event('a'), event: event('a').event.replace('"ObjectEvent"', '"AggregationEvent"') }]))).toBe('PROVENANCE.INVALID_CAPTURE');
     expect(code({ ...capture('capture-0041', [event('a')]), context: null })).toBe('VALID');
+  });
+});
+
+describe('provenance.private.purge', () => {
+  const c1 = 'a'.repeat(64);
+  const c2 = 'b'.repeat(64);
+  const privateEvent = (seed: string, refs: unknown) => {
+    const e = event(seed);
+    const body = JSON.parse(e.event) as Record<string, unknown>;
+    return { ...e, event: JSON.stringify({ ...body, 'alliance:privateData': refs }) };
+  };
+  const purge = (payload: Record<string, unknown>, org = 'org1', key = org1) => signed(org, key, 'provenance.private.purge', payload);
+
+  it('anchors the commitments an event states and records each purge once, by the capturing organization only', () => {
+    const chain = new Chain();
+    const e = privateEvent('p1', [
+      { commitment: c1, fields: ['bizTransactionList'], readers: ['org2'] },
+      { commitment: c2, fields: ['ilmd'], readers: [] },
+    ]);
+    expect(chain.run(signed('org1', org1, 'provenance.epcis.capture', capture('capture-p001', [e])))[0].code).toBe('VALID');
+    expect(chain.state.get(eventKeyOf(e.eventId))?.value).toMatchObject({ privateCommitments: [c1, c2] });
+
+    expect(chain.run(purge({ eventId: e.eventId, commitments: [c1], reason: 'contract ended' }, 'org2', org2))[0].code).toBe('PROVENANCE.NOT_OWNER');
+    expect(chain.run(purge({ eventId: e.eventId, commitments: ['c'.repeat(64)], reason: 'x' }))[0].code).toBe('PROVENANCE.PRIVATE_DATA_NOT_FOUND');
+    expect(chain.run(purge({ eventId: 'urn:uuid:6f1a2b3c-0000-4000-8000-00000000ffff', commitments: [c1], reason: 'x' }))[0].code).toBe('PROVENANCE.EVENT_NOT_FOUND');
+    expect(chain.run(purge({ eventId: e.eventId, commitments: [c1], reason: '' }))[0].code).toBe('PROVENANCE.INVALID_PURGE');
+    expect(chain.run(purge({ eventId: e.eventId, commitments: [c1, c1], reason: 'x' }))[0].code).toBe('PROVENANCE.INVALID_PURGE');
+
+    const [ok] = chain.run(purge({ eventId: e.eventId, commitments: [c1], reason: 'contract ended' }));
+    expect(ok.code).toBe('VALID');
+    expect(chain.state.get(privatePurgeKeyOf(c1))?.value).toMatchObject({ eventId: e.eventId, commitment: c1, organizationId: 'org1', reason: 'contract ended', purgedAt: time });
+    expect(chain.state.get(privatePurgeKeyOf(c2))).toBeUndefined();
+    expect(chain.run(purge({ eventId: e.eventId, commitments: [c1], reason: 'again' }))[0].code).toBe('PROVENANCE.ALREADY_PURGED');
+  });
+
+  it('refuses an event whose private-data references are malformed', () => {
+    const chain = new Chain();
+    for (const [i, refs] of [[], [{ commitment: 'xyz', fields: [], readers: [] }], [{ commitment: c1, fields: [], readers: [] }, { commitment: c1, fields: [], readers: [] }], 'c1'].entries()) {
+      expect(chain.run(signed('org1', org1, 'provenance.epcis.capture', capture(`capture-bad${i}`, [privateEvent(`bad${i}`, refs)])))[0].code).toBe('PROVENANCE.INVALID_CAPTURE');
+    }
   });
 });

@@ -35,6 +35,8 @@ export interface AnchoredEvent {
   readonly eventTime: string;
   readonly blockNumber: number;
   readonly transactionId: string;
+  /** The commitments of the event's private data (`alliance:privateData`), when it has any. */
+  readonly privateCommitments?: readonly string[];
 }
 
 /**
@@ -87,15 +89,100 @@ export const epcisCaptureContract: ContractHandler = {
       if (!content) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].event must be the JSON text of an EPCIS event object, at most ${MAX_EVENT_TEXT} characters`);
       if (content['eventID'] !== eventId || content['type'] !== type || content['eventTime'] !== eventTime)
         return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].event must hold the eventID, type and eventTime its entry states`);
+      const commitments = privateCommitmentsOf(content);
+      if (commitments === undefined) return reject('PROVENANCE.INVALID_CAPTURE', `payload.events[${i}].event: ${PRIVATE_DATA_FIELD} must list { commitment, fields, readers } with distinct 64-hex commitments`);
       if (ids.has(eventId) || hashes.has(hash[1])) return reject('PROVENANCE.DUPLICATE_EVENT', `payload.events[${i}] (${eventId}) appears twice in this capture`);
       ids.add(eventId);
       hashes.add(hash[1]);
       const existing = (ctx.state.get(eventKeyOf(eventId))?.value as { eventId?: string } | null | undefined) ?? (ctx.state.get(eventHashKeyOf(hash[1]))?.value as { eventId?: string } | null | undefined);
       if (existing) return reject('PROVENANCE.DUPLICATE_EVENT', `event ${eventId} is already captured as ${String(existing.eventId)}`);
-      const anchored: AnchoredEvent = { eventId, eventHash, captureId, organizationId, type, eventTime, blockNumber: ctx.blockNumber, transactionId: ctx.transactionId };
+      const anchored: AnchoredEvent = {
+        eventId,
+        eventHash,
+        captureId,
+        organizationId,
+        type,
+        eventTime,
+        blockNumber: ctx.blockNumber,
+        transactionId: ctx.transactionId,
+        ...(commitments.length > 0 ? { privateCommitments: commitments } : {}),
+      };
       writes.push({ key: eventKeyOf(eventId), value: anchored as unknown as JsonValue }, { key: eventHashKeyOf(hash[1]), value: { eventId } });
     }
     writes.push({ key: captureKeyOf(captureId), value: { captureId, organizationId, documentHash, eventCount: events.length, blockNumber: ctx.blockNumber, transactionId: ctx.transactionId } });
+    return { ok: true, writes };
+  },
+};
+
+/** The extension an anchored event states its private data in (libs/provenance/domain, private-data.ts). */
+const PRIVATE_DATA_FIELD = 'alliance:privateData';
+
+/** The commitments an event's `alliance:privateData` states: [] without it, undefined when it is malformed. */
+function privateCommitmentsOf(event: Record<string, unknown>): string[] | undefined {
+  if (!(PRIVATE_DATA_FIELD in event)) return [];
+  const refs = event[PRIVATE_DATA_FIELD];
+  if (!Array.isArray(refs) || refs.length === 0) return undefined;
+  const out: string[] = [];
+  for (const r of refs) {
+    const ref = r as { commitment?: unknown; fields?: unknown; readers?: unknown } | null;
+    if (!ref || typeof ref !== 'object' || typeof ref.commitment !== 'string' || !HEX64.test(ref.commitment) || !Array.isArray(ref.fields) || !Array.isArray(ref.readers)) return undefined;
+    if (out.includes(ref.commitment)) return undefined;
+    out.push(ref.commitment);
+  }
+  return out;
+}
+
+/** The permission an agent needs to purge its organization's private data (admin keys need none). */
+export const PRIVATE_PURGE_PERMISSION = 'provenance.private.purge';
+/** A purge of one private-data commitment → `{ eventId, commitment, organizationId, reason, purgedAt, blockNumber, transactionId }`. */
+export const privatePurgeKeyOf = (commitment: string) => `provenance/private-purge/${commitment}`;
+
+export interface PrivatePurge {
+  readonly eventId: string;
+  readonly commitment: string;
+  readonly organizationId: string;
+  readonly reason: string;
+  /** The block's timestamp. */
+  readonly purgedAt: string;
+  readonly blockNumber: number;
+  readonly transactionId: string;
+}
+
+/**
+ * `provenance.private.purge`: records on the chain that the capturing
+ * organization deleted the payload and salt of private data. Payload
+ * `{ eventId, commitments: [hex, …], reason }` (1-8 commitments of that one
+ * event, reason 1-500 characters), by an admin key or an agent holding
+ * `provenance.private.purge` of the organization that captured the event;
+ * each commitment must be one the anchored event states and not purged
+ * before. Every member's provenance service deletes its copy of the payload
+ * when it applies the block; the record stays.
+ */
+export const privatePurgeContract: ContractHandler = {
+  type: 'provenance.private.purge',
+  configuration: false,
+  execute(ctx) {
+    const denied = mayActWith(ctx, PRIVATE_PURGE_PERMISSION, 'purges its private data');
+    if (denied) return denied;
+    const payload = ctx.transaction.payload as Record<string, unknown>;
+    const bad = exactFields(payload, ['eventId', 'commitments', 'reason']);
+    if (bad) return bad;
+    const { eventId, commitments, reason } = payload as { eventId: unknown; commitments: unknown; reason: unknown };
+    if (typeof eventId !== 'string' || !EVENT_ID.test(eventId)) return reject('PROVENANCE.INVALID_PURGE', 'payload.eventId must be the id of an anchored event');
+    if (!Array.isArray(commitments) || commitments.length < 1 || commitments.length > 8 || !commitments.every((c) => typeof c === 'string' && HEX64.test(c)) || new Set(commitments).size !== commitments.length)
+      return reject('PROVENANCE.INVALID_PURGE', 'payload.commitments must list 1-8 distinct 64-hex commitments');
+    if (typeof reason !== 'string' || reason.trim().length === 0 || reason.length > 500) return reject('PROVENANCE.INVALID_PURGE', 'payload.reason must be 1-500 characters');
+    const anchored = ctx.state.get(eventKeyOf(eventId))?.value as AnchoredEvent | null | undefined;
+    if (!anchored) return reject('PROVENANCE.EVENT_NOT_FOUND', `no event ${eventId} is anchored`);
+    const organizationId = ctx.transaction.creator.organizationId;
+    if (anchored.organizationId !== organizationId) return reject('PROVENANCE.NOT_OWNER', `event ${eventId} was captured by ${anchored.organizationId}; only it purges its private data`);
+    const writes: StateWrite[] = [];
+    for (const commitment of commitments as string[]) {
+      if (!(anchored.privateCommitments ?? []).includes(commitment)) return reject('PROVENANCE.PRIVATE_DATA_NOT_FOUND', `event ${eventId} states no private data with commitment ${commitment}`);
+      if (ctx.state.get(privatePurgeKeyOf(commitment))?.value) return reject('PROVENANCE.ALREADY_PURGED', `the private data ${commitment} of event ${eventId} is already purged`);
+      const record: PrivatePurge = { eventId, commitment, organizationId, reason, purgedAt: ctx.blockTimestamp, blockNumber: ctx.blockNumber, transactionId: ctx.transactionId };
+      writes.push({ key: privatePurgeKeyOf(commitment), value: record as unknown as JsonValue });
+    }
     return { ok: true, writes };
   },
 };
@@ -117,4 +204,4 @@ function isJsonText(text: string, accept: (value: unknown) => boolean): boolean 
   }
 }
 
-export const provenanceContracts: readonly ContractHandler[] = [epcisCaptureContract, ...sensorContracts];
+export const provenanceContracts: readonly ContractHandler[] = [epcisCaptureContract, privatePurgeContract, ...sensorContracts];
