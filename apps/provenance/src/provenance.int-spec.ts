@@ -196,6 +196,38 @@ describe('provenance service: EPCIS capture, query, proof, trace and custody on 
     expect(bad.body['code']).toBe('PROVENANCE.INVALID_TRACE');
   });
 
+  it('answers the same repository, trace and recall over GraphQL, with the REST codes as GraphQL error codes', async () => {
+    const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string | null) =>
+      (await call(`${chain.provenance.url}/graphql`, { method: 'POST', body: JSON.stringify({ query, variables }), ...(token === null ? {} : { token: token ?? (await chain.auth()) }) })).body as {
+        data?: Record<string, any>;
+        errors?: Array<{ message: string; extensions: { code: string } }>;
+      };
+    const graph = await gql('query($epc: String!) { traceGraph(epc: $epc, direction: "downstream", depth: 10) { root nodes { id kind depth } edges { from to kind eventID } events { eventID } truncated } }', { epc: steel });
+    expect(graph.errors).toBeUndefined();
+    const rest = await get(`/trace?epc=${enc(steel)}&direction=downstream&depth=10`);
+    expect(graph.data!['traceGraph'].nodes).toEqual(rest.body['nodes']);
+    expect(graph.data!['traceGraph'].edges.map((e: { eventID: string }) => e.eventID).sort()).toEqual((rest.body['edges'] as Array<{ eventID: string }>).map((e) => e.eventID).sort());
+    expect(graph.data!['traceGraph'].truncated).toBe(false);
+
+    const timeline = await gql('query($epc: String!) { productTimeline(epc: $epc) { eventID type eventTime bizStep epcs parentID json } }', { epc: shipment });
+    expect(timeline.data!['productTimeline'].map((e: { bizStep: string }) => e.bizStep)).toEqual(['loading', 'shipping', 'receiving']);
+    expect(JSON.parse(timeline.data!['productTimeline'][1].json)).toMatchObject({ type: 'ObjectEvent', bizStep: 'shipping', epcList: [shipment] });
+
+    const page = await gql('{ provenanceEvents(parameters: [{ name: "EQ_bizStep", value: "packing" }], perPage: 5) { events { eventID parentID epcs } nextPageToken } }');
+    expect(page.data!['provenanceEvents'].events).toHaveLength(1);
+    expect(page.data!['provenanceEvents'].events[0].parentID).toBe(pallet);
+
+    const recall = await gql('query($epc: String!) { recallReport(epc: $epc) { root items { id location owner custodian } truncated } }', { epc: steel });
+    expect(recall.data!['recallReport'].items).toHaveLength(6);
+
+    const bad = await gql('query($epc: String!) { traceGraph(epc: $epc, depth: 99) { root } }', { epc: steel });
+    expect(bad.errors?.[0].extensions.code).toBe('PROVENANCE.INVALID_TRACE');
+    const badParam = await gql('{ provenanceEvents(parameters: [{ name: "EQ_nonsense", value: "x" }]) { nextPageToken } }');
+    expect(badParam.errors?.[0].extensions.code).toBe('PROVENANCE.INVALID_QUERY');
+    const anonymous = await gql('{ productTimeline(epc: "urn:epc:id:sscc:0614141.2000000002") { eventID } }', {}, null);
+    expect(anonymous.errors?.[0].extensions.code).toBe('AUTH.TOKEN_MISSING');
+  });
+
   it('moves custody by proposal and acceptance, refused to anyone else, and the accepted transfer yields its events', async () => {
     const item = 'urn:epc:id:sgtin:0614141.033333.A9';
     const registered = await call(`${api()}/custody/items`, { method: 'POST', body: JSON.stringify({ item }), token: await chain.auth() });

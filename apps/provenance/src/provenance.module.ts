@@ -18,13 +18,14 @@ import {
   TraceController,
 } from './provenance-api';
 import { PrivateDataStore } from './private-data';
+import { ProvenanceResolver } from './provenance-graphql';
 import { PRIVATE_DATA_STORE, PrivateDataController } from './private-data-api';
 import { ProvenanceReadModel, transferEvents } from './read-model';
 import { TraceService } from './trace';
 
 /** What the provenance service serves (docs/authorization.md is generated from these). */
 export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, ProvenanceReadModelController];
-export const provenanceResolvers = [];
+export const provenanceResolvers = [ProvenanceResolver];
 
 export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;
 
@@ -109,6 +110,7 @@ export class ProvenanceModule {
         },
         { provide: EVENT_REPOSITORY, inject: [PRIVATE_DATA_STORE], useFactory: (store: PrivateDataStore) => new EventRepository(runtime.pool, writer, store) },
         { provide: TRACE_SERVICE, useFactory: () => new TraceService(runtime.pool) },
+        ...provenanceResolvers,
         ProvenanceLifecycle,
       ],
       exports: [PROVENANCE_READ_MODEL, CHAIN_WRITER],

@@ -1,0 +1,203 @@
+import { Inject } from '@nestjs/common';
+import { Args, Context, Directive, Field, InputType, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Authenticated, principalOfRequest } from '@alliance/shared/feature-platform';
+import type { Principal } from '@alliance/shared/util-auth';
+import { AllianceError } from '@alliance/shared/util-errors';
+import { parseEventQuery } from './event-query';
+import type { EventRepository } from './events';
+import { EVENT_REPOSITORY, TRACE_SERVICE } from './provenance-api';
+import { MAX_TRACE_DEPTH, type RecallItem, type Trace, type TraceDirection, type TraceService } from './trace';
+
+@InputType({ description: 'One EPCIS query parameter of GET /provenance/v1/epcis/events (e.g. name "EQ_bizStep", value "shipping"); repeat a name for several values' })
+export class EpcisQueryParameter {
+  @Field() name!: string;
+  @Field() value!: string;
+}
+
+@ObjectType({ description: 'An EPCIS 2.0 event of the repository, its main fields typed and the whole event as JSON-LD text' })
+@Directive('@shareable')
+export class ProvenanceEvent {
+  @Field() eventID!: string;
+  @Field({ description: 'ObjectEvent, AggregationEvent, TransactionEvent, TransformationEvent or AssociationEvent' }) type!: string;
+  @Field({ description: 'RFC 3339 with its offset, as captured' }) eventTime!: string;
+  @Field(() => String, { nullable: true }) eventTimeZoneOffset!: string | null;
+  @Field({ description: 'When the chain recorded it: the block time (UTC)' }) recordTime!: string;
+  @Field(() => String, { nullable: true }) action!: string | null;
+  @Field(() => String, { nullable: true }) bizStep!: string | null;
+  @Field(() => String, { nullable: true }) disposition!: string | null;
+  @Field(() => String, { nullable: true }) readPoint!: string | null;
+  @Field(() => String, { nullable: true }) bizLocation!: string | null;
+  @Field(() => String, { nullable: true, description: 'AggregationEvent / AssociationEvent parent' }) parentID!: string | null;
+  @Field(() => [String], { description: 'Every EPC it names: epcList, childEPCs, inputEPCList, outputEPCList' }) epcs!: string[];
+  @Field({ description: 'Whether it carries sensor data (sensorElementList)' }) hasSensorData!: boolean;
+  @Field({ description: 'The event as JSON-LD text (private fields the caller may read put back in place)' }) json!: string;
+}
+
+@ObjectType()
+@Directive('@shareable')
+export class ProvenanceEventPage {
+  @Field(() => [ProvenanceEvent]) events!: ProvenanceEvent[];
+  @Field(() => String, { nullable: true, description: 'Pass as nextPageToken for the next page (same parameters)' }) nextPageToken!: string | null;
+}
+
+@ObjectType({ description: 'A node of a lineage graph: an EPC, lot, class or transformation' })
+@Directive('@shareable')
+export class TraceGraphNode {
+  @Field() id!: string;
+  @Field({ description: 'sgtin, lgtin, sscc, gtin, … or transformation' }) kind!: string;
+  @Field(() => Int, { description: 'Hops from the root: negative upstream, positive downstream' }) depth!: number;
+}
+
+@ObjectType({ description: 'A lineage edge: `from` went into `to`, by the event named' })
+@Directive('@shareable')
+export class TraceGraphEdge {
+  @Field() from!: string;
+  @Field() to!: string;
+  @Field({ description: 'aggregation, transformation, association or lot' }) kind!: string;
+  @Field() eventID!: string;
+  @Field() eventTime!: string;
+}
+
+@ObjectType()
+@Directive('@shareable')
+export class TraceGraphEvent {
+  @Field() eventID!: string;
+  @Field() type!: string;
+  @Field() eventTime!: string;
+  @Field(() => String, { nullable: true }) bizStep!: string | null;
+}
+
+@ObjectType({ description: 'Upstream and downstream lineage of an EPC, lot or product class as nodes and edges' })
+@Directive('@shareable')
+export class TraceGraph {
+  @Field() root!: string;
+  @Field(() => [String]) seeds!: string[];
+  @Field() direction!: string;
+  @Field(() => Int) depth!: number;
+  @Field(() => [TraceGraphNode]) nodes!: TraceGraphNode[];
+  @Field(() => [TraceGraphEdge]) edges!: TraceGraphEdge[];
+  @Field(() => [TraceGraphEvent], { description: 'The events on the paths, oldest first' }) events!: TraceGraphEvent[];
+  @Field({ description: 'True when maxNodes stopped the walk before the depth limit' }) truncated!: boolean;
+}
+
+@ObjectType({ description: 'One affected item of a recall with its last known whereabouts' })
+@Directive('@shareable')
+export class RecallReportItem {
+  @Field() id!: string;
+  @Field() kind!: string;
+  @Field(() => Int) depth!: number;
+  @Field(() => String, { nullable: true }) location!: string | null;
+  @Field(() => String, { nullable: true }) locationSince!: string | null;
+  @Field(() => String, { nullable: true }) owner!: string | null;
+  @Field(() => String, { nullable: true }) custodian!: string | null;
+  @Field({ description: 'custody-registry, epcis-destination, capturing-organization or unknown' }) ownershipSource!: string;
+  @Field(() => String, { nullable: true }) lastEventID!: string | null;
+  @Field(() => String, { nullable: true }) lastEventTime!: string | null;
+  @Field(() => String, { nullable: true }) lastBizStep!: string | null;
+  @Field(() => String, { nullable: true }) lastDisposition!: string | null;
+}
+
+@ObjectType()
+@Directive('@shareable')
+export class RecallReport {
+  @Field() root!: string;
+  @Field() generatedAt!: string;
+  @Field(() => [RecallReportItem]) items!: RecallReportItem[];
+  @Field() truncated!: boolean;
+}
+
+const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+
+/** The typed view of one repository event (identifiers as captured; the REST query answers the same). */
+export function toProvenanceEvent(event: Record<string, unknown>): ProvenanceEvent {
+  const location = (v: unknown) => (v && typeof v === 'object' ? text((v as Record<string, unknown>)['id']) : text(v));
+  return {
+    eventID: String(event['eventID']),
+    type: String(event['type']),
+    eventTime: String(event['eventTime']),
+    eventTimeZoneOffset: text(event['eventTimeZoneOffset']),
+    recordTime: String(event['recordTime']),
+    action: text(event['action']),
+    bizStep: text(event['bizStep']),
+    disposition: text(event['disposition']),
+    readPoint: location(event['readPoint']),
+    bizLocation: location(event['bizLocation']),
+    parentID: text(event['parentID']),
+    epcs: [...list(event['epcList']), ...list(event['childEPCs']), ...list(event['inputEPCList']), ...list(event['outputEPCList'])],
+    hasSensorData: Array.isArray(event['sensorElementList']) && event['sensorElementList'].length > 0,
+    json: JSON.stringify(event),
+  };
+}
+
+const toTraceGraph = (t: Trace): TraceGraph => ({
+  root: t.root,
+  seeds: [...t.seeds],
+  direction: t.direction,
+  depth: t.depth,
+  nodes: t.nodes.map((n) => ({ ...n })),
+  edges: t.edges.map((e) => ({ from: e.from, to: e.to, kind: e.kind, eventID: e.eventID, eventTime: e.eventTime })),
+  events: t.events.map((e) => ({ ...e })),
+  truncated: t.truncated,
+});
+
+const DIRECTIONS: readonly string[] = ['upstream', 'downstream', 'both'];
+const viewerOf = (ctx: { req?: unknown }) => (principalOfRequest(ctx.req) as Principal | undefined)?.organizationId;
+
+/** Provenance for dashboards (docs/provenance.md, GraphQL): the same repository, trace and recall as REST. */
+@Resolver()
+@Authenticated()
+export class ProvenanceResolver {
+  constructor(
+    @Inject(EVENT_REPOSITORY) private readonly events: EventRepository,
+    @Inject(TRACE_SERVICE) private readonly traces: TraceService,
+  ) {}
+
+  @Query(() => ProvenanceEventPage, { description: 'EPCIS SimpleEventQuery with the parameters of GET /provenance/v1/epcis/events, paged' })
+  async provenanceEvents(
+    @Context() ctx: { req?: unknown },
+    @Args('parameters', { type: () => [EpcisQueryParameter], defaultValue: [] }) parameters: EpcisQueryParameter[],
+    @Args('perPage', { type: () => Int, nullable: true }) perPage?: number | null,
+    @Args('nextPageToken', { type: () => String, nullable: true }) nextPageToken?: string | null,
+  ): Promise<ProvenanceEventPage> {
+    const params: Record<string, string | string[]> = {};
+    for (const p of parameters) {
+      const existing = params[p.name];
+      params[p.name] = existing === undefined ? p.value : [...(Array.isArray(existing) ? existing : [existing]), p.value];
+    }
+    if (perPage !== null && perPage !== undefined) params['perPage'] = String(perPage);
+    if (nextPageToken) params['nextPageToken'] = nextPageToken;
+    const page = await this.events.page(parseEventQuery(params), viewerOf(ctx));
+    return { events: page.events.map(toProvenanceEvent), nextPageToken: page.nextPageToken };
+  }
+
+  @Query(() => ProvenanceEvent, { description: 'One event by its eventID or CBV 2.0 hash ID' })
+  async provenanceEvent(@Context() ctx: { req?: unknown }, @Args('eventID') eventId: string): Promise<ProvenanceEvent> {
+    const { '@context': _context, ...event } = await this.events.event(eventId, viewerOf(ctx));
+    return toProvenanceEvent(event);
+  }
+
+  @Query(() => [ProvenanceEvent], { description: 'The timeline of an EPC, lot or class (URN or Digital Link): every event naming it, by event time, at most `limit` (default 200, max 1000)' })
+  async productTimeline(@Context() ctx: { req?: unknown }, @Args('epc') epc: string, @Args('limit', { type: () => Int, defaultValue: 200 }) limit: number): Promise<ProvenanceEvent[]> {
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 1000) throw new AllianceError('PROVENANCE.INVALID_QUERY', 'invalid', 'limit must be an integer from 1 to 1000');
+    const page = await this.events.page(parseEventQuery({ MATCH_anyEPC: epc, perPage: String(limit) }), viewerOf(ctx));
+    return page.events.map(toProvenanceEvent).sort((a, b) => Date.parse(a.eventTime) - Date.parse(b.eventTime) || (a.recordTime < b.recordTime ? -1 : 1));
+  }
+
+  @Query(() => TraceGraph, { description: 'Upstream and downstream lineage in one call (as GET /provenance/v1/trace)' })
+  async traceGraph(
+    @Args('epc') epc: string,
+    @Args('direction', { type: () => String, defaultValue: 'both', description: 'upstream, downstream or both' }) direction: string,
+    @Args('depth', { type: () => Int, nullable: true, description: `default 10, max ${MAX_TRACE_DEPTH}` }) depth?: number | null,
+    @Args('maxNodes', { type: () => Int, nullable: true }) maxNodes?: number | null,
+  ): Promise<TraceGraph> {
+    if (!DIRECTIONS.includes(direction)) throw new AllianceError('PROVENANCE.INVALID_TRACE', 'invalid', 'direction must be upstream, downstream or both');
+    return toTraceGraph(await this.traces.trace(epc, { direction: direction as TraceDirection, depth: depth ?? undefined, maxNodes: maxNodes ?? undefined }));
+  }
+
+  @Query(() => RecallReport, { description: 'Every item downstream of an EPC, lot or class with its last known location, owner and custodian (as GET /provenance/v1/recall)' })
+  async recallReport(@Args('epc') epc: string, @Args('depth', { type: () => Int, nullable: true }) depth?: number | null): Promise<RecallReport> {
+    const report = await this.traces.recall(epc, { depth: depth ?? MAX_TRACE_DEPTH });
+    return { root: report.root, generatedAt: report.generatedAt, items: report.items.map((i: RecallItem) => ({ ...i })), truncated: report.trace.truncated };
+  }
+}
