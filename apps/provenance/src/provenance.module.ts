@@ -5,6 +5,7 @@ import { CaptureService } from './capture';
 import { ChainWriter, readSigningKey } from './chain-writer';
 import type { provenanceConfigShape } from './config';
 import { EventRepository } from './events';
+import { MasterDataController } from './master-data-api';
 import {
   CAPTURE_SERVICE,
   CHAIN_WRITER,
@@ -24,7 +25,7 @@ import { ProvenanceReadModel, transferEvents } from './read-model';
 import { TraceService } from './trace';
 
 /** What the provenance service serves (docs/authorization.md is generated from these). */
-export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, ProvenanceReadModelController];
+export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, MasterDataController, ProvenanceReadModelController];
 export const provenanceResolvers = [ProvenanceResolver];
 
 export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;

@@ -29,3 +29,4 @@ export {
   splitPrivate,
 } from './private-data';
 export type { PrivateDataReference, PrivateGroup, PrivateSplit } from './private-data';
+export { isMasterDataType, masterDataAttributeName, masterDataElementOf, masterDataIdOf, type MasterDataElement, type MasterDataResult } from './master-data';

@@ -10,3 +10,4 @@ export * from './executor';
 export * from './provenance';
 export * from './custody';
 export * from './sensors';
+export * from './master-data';
