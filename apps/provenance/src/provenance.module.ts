@@ -1,6 +1,7 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ChainFollower, LedgerBlockSource, type Transport } from '@alliance/shared/data-access-messaging';
-import { type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
+import { ChainFollower, LedgerBlockSource, type Outbox, type Transport } from '@alliance/shared/data-access-messaging';
+import { OUTBOX, type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
+import { ALERT_SERVICE, AlertService } from './alerts';
 import { CaptureService } from './capture';
 import { ChainWriter, readSigningKey } from './chain-writer';
 import type { provenanceConfigShape } from './config';
@@ -22,10 +23,12 @@ import { PrivateDataStore } from './private-data';
 import { ProvenanceResolver } from './provenance-graphql';
 import { PRIVATE_DATA_STORE, PrivateDataController } from './private-data-api';
 import { ProvenanceReadModel, transferEvents } from './read-model';
+import { sensorBatchEvents, SensorAlerts } from './sensor-read-model';
+import { AlertsController, SensorsController } from './sensors-api';
 import { TraceService } from './trace';
 
 /** What the provenance service serves (docs/authorization.md is generated from these). */
-export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, MasterDataController, ProvenanceReadModelController];
+export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, MasterDataController, SensorsController, AlertsController, ProvenanceReadModelController];
 export const provenanceResolvers = [ProvenanceResolver];
 
 export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;
@@ -59,15 +62,17 @@ export class ProvenanceModule {
       ledgerUrl: config.LEDGER_URL,
       key: config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID) : undefined,
     });
+    const sensorAlerts = new SensorAlerts();
     const readModel = new ProvenanceReadModel({
       pool: runtime.pool,
       chainId: config.CHAIN_ID,
       nodeId,
-      derivers: [transferEvents],
-      onApplied: async (client, _block, added) => {
+      derivers: [transferEvents, sensorBatchEvents, sensorAlerts.deriver],
+      onApplied: async (client, _block, added, publish) => {
         const committed = new Map<string, number>();
         for (const row of added) if (row.event.origin === 'capture') committed.set(row.tx.transactionId, _block.blockNumber);
         await CaptureService.markCommitted(client, [...committed].map(([transactionId, blockNumber]) => ({ transactionId, blockNumber })));
+        await sensorAlerts.onApplied(client, _block, added, publish);
       },
     });
     return {
@@ -78,8 +83,10 @@ export class ProvenanceModule {
         { provide: PROVENANCE_READ_MODEL, useValue: readModel },
         {
           provide: PROVENANCE_FOLLOWER,
-          inject: [{ token: TRANSPORT, optional: true }],
-          useFactory: (transport: Transport | undefined) => {
+          inject: [{ token: TRANSPORT, optional: true }, { token: OUTBOX, optional: true }],
+          useFactory: (transport: Transport | undefined, outbox: Outbox | undefined) => {
+            // Alerts go out through the outbox in the transaction applying their block (before the follower applies any).
+            sensorAlerts.publishThrough(outbox);
             const follower = new ChainFollower({
               projection: readModel,
               pool: runtime.pool,
@@ -111,10 +118,11 @@ export class ProvenanceModule {
         },
         { provide: EVENT_REPOSITORY, inject: [PRIVATE_DATA_STORE], useFactory: (store: PrivateDataStore) => new EventRepository(runtime.pool, writer, store) },
         { provide: TRACE_SERVICE, useFactory: () => new TraceService(runtime.pool) },
+        { provide: ALERT_SERVICE, useFactory: () => new AlertService(runtime.pool) },
         ...provenanceResolvers,
         ProvenanceLifecycle,
       ],
-      exports: [PROVENANCE_READ_MODEL, CHAIN_WRITER],
+      exports: [PROVENANCE_READ_MODEL, CHAIN_WRITER, ALERT_SERVICE],
     };
   }
 }

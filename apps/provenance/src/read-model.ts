@@ -22,11 +22,18 @@ export interface RepositoryEvent {
 /**
  * Events a transaction yields beside what it captures, derived the same way
  * at every member from the committed transaction and its writes (an accepted
- * transfer's shipping and receiving events; a sensor alert's disposition).
- * Derived events carry no `eventID` of their own: they are named by their
- * CBV 2.0 hash ID.
+ * transfer's shipping and receiving events; a sensor batch's event and its
+ * alerts' dispositions). Derived events carry no `eventID` of their own: they
+ * are named by their CBV 2.0 hash ID. `client` is the block's transaction: a
+ * deriver that needs what earlier blocks left (the sensor readings it
+ * evaluates rules over) reads and keeps its own read-model tables with it, so
+ * they move with the block; `reset()` empties them too.
  */
-export type EventDeriver = (tx: CommittedTransaction, block: CommittedBlock) => ReadonlyArray<{ readonly event: Record<string, unknown>; readonly origin: string }>;
+export type EventDeriver = (
+  tx: CommittedTransaction,
+  block: CommittedBlock,
+  client: PoolClient,
+) => ReadonlyArray<{ readonly event: Record<string, unknown>; readonly origin: string }> | Promise<ReadonlyArray<{ readonly event: Record<string, unknown>; readonly origin: string }>>;
 
 /** An accepted transfer yields its shipping and receiving events (docs/provenance.md, Custody and ownership transfer). */
 export const transferEvents: EventDeriver = (tx) => {
@@ -121,7 +128,7 @@ export class ProvenanceReadModel implements BlockProjection {
         }
       }
       for (const derive of this.options.derivers ?? []) {
-        for (const { event: derived, origin } of derive(tx, block)) {
+        for (const { event: derived, origin } of await derive(tx, block, client)) {
           const hash = eventHashId(derived);
           const event = { eventID: hash, ...derived };
           added.push({ seq: base + position++, event: { eventId: hash, eventHash: hash, hashVerified: true, body: JSON.stringify(event), context: null, origin, captureId: `tx-${tx.transactionId}` }, index: indexEvent(event), tx });
@@ -299,7 +306,7 @@ export class ProvenanceReadModel implements BlockProjection {
   async reset(): Promise<void> {
     await withTransaction(this.options.pool, async (client) => {
       await client.query('SELECT 1 FROM provenance.projection FOR UPDATE');
-      await client.query('TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, provenance.chain_state, provenance.chain_state_history');
+      await client.query('TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, provenance.chain_state, provenance.chain_state_history, provenance.sensor_readings, provenance.sensor_alerts');
       await client.query('UPDATE provenance.projection SET last_block = -1, last_header_hash = NULL, updated_at = now()');
     });
   }

@@ -17,7 +17,8 @@ export class ProvenanceTestChain extends IdentityTestChain {
   provenance!: RunningService;
   token!: string;
 
-  async startAll(databaseUrl: string, prefix: string): Promise<void> {
+  /** `env` adds to or overrides the provenance service's variables (e.g. `MESSAGING: 'kafka'` with `KAFKA_BROKERS`). */
+  async startAll(databaseUrl: string, prefix: string, env: Record<string, string> = {}): Promise<void> {
     await this.start(databaseUrl, prefix);
     const identity = await this.startIdentity();
     const dir = mkdtempSync(join(tmpdir(), 'alliance-provenance-'));
@@ -35,6 +36,7 @@ export class ProvenanceTestChain extends IdentityTestChain {
       AUTH_JWKS_URL: `${identity.url}/identity/v1/.well-known/jwks.json`,
       PROVENANCE_SIGNING_KEY_FILE: keyFile,
       PROVENANCE_POLL_INTERVAL_MS: '100',
+      ...env,
     });
     await this.auth();
   }

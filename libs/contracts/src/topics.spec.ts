@@ -19,4 +19,34 @@ describe('topics', () => {
     expect(Topics.ledgerForkDetected.payload.safeParse({ ...fork, signedHeaderHash: 'B'.repeat(64) }).success).toBe(false);
     expect(Topics.ledgerForkDetected.payload.safeParse({ ...fork, detectedAt: '2026-12-02 06:30' }).success).toBe(false);
   });
+
+  it('carries a sensor alert with exact decimal strings and explicit UTC times', () => {
+    const alert = {
+      chainId: 'c',
+      blockNumber: 12,
+      transactionId: 'a'.repeat(64),
+      batchId: 'batch-0001',
+      alertId: 'b'.repeat(64),
+      organizationId: 'org1',
+      ruleId: 'cold-chain',
+      ruleVersion: 1,
+      subject: 'https://id.gs1.org/01/09506000134352/21/A1',
+      measurementType: 'Temperature',
+      uom: 'CEL',
+      min: '2',
+      max: '8',
+      from: '2026-12-03T08:02:00.000Z',
+      to: '2026-12-03T08:14:00.000Z',
+      durationSeconds: 720,
+      worstValue: '10.2',
+      disposition: 'non_conformant',
+      eventId: 'ni:///sha-256;' + 'c'.repeat(64) + '?ver=CBV2.0',
+    };
+    expect(findTopic('provenance.alert.raised.v1')).toBe(Topics.provenanceAlertRaised);
+    expect(Topics.provenanceAlertRaised.payload.safeParse(alert).success).toBe(true);
+    expect(Topics.provenanceAlertRaised.payload.safeParse({ ...alert, max: null }).success).toBe(true);
+    expect(Topics.provenanceAlertRaised.payload.safeParse({ ...alert, worstValue: 10.2 }).success).toBe(false);
+    expect(Topics.provenanceAlertRaised.payload.safeParse({ ...alert, min: '1e1' }).success).toBe(false);
+    expect(Topics.provenanceAlertRaised.payload.safeParse({ ...alert, to: '2026-12-03 08:14' }).success).toBe(false);
+  });
 });

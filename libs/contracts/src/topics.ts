@@ -87,6 +87,38 @@ export const deviceStatusChangedV1 = z.object({
 export const proposalOpenedV1 = z.object({ ...identityOrigin, proposalId: hex32, kind: z.enum(['join', 'exit', 'expel', 'configure']), organizationId: z.string().min(1) });
 export const proposalDecidedV1 = proposalOpenedV1.extend({ status: z.enum(['approved', 'rejected', 'stale']) });
 
+/**
+ * A sensor threshold rule was breached (docs/provenance.md, Sensor data and
+ * threshold alerts): the alert as the read model derived it when it first
+ * appeared, and the EPCIS event that set the rule's persistent disposition.
+ * Decimal values are strings, never floats.
+ */
+const decimalText = z.string().regex(/^-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?$/, 'must be a decimal string');
+export const alertRaisedV1 = z.object({
+  chainId: z.string().min(1),
+  blockNumber,
+  /** The `provenance.sensor.readings` transaction whose batch completed the breach. */
+  transactionId: hex32,
+  batchId: z.string().min(1),
+  alertId: hex32,
+  organizationId: z.string().min(1),
+  ruleId: z.string().min(1),
+  ruleVersion: z.number().int().positive(),
+  subject: z.string().min(1),
+  measurementType: z.string().min(1),
+  uom: z.string().min(1),
+  min: decimalText.nullable(),
+  max: decimalText.nullable(),
+  from: contractSchemas.utcTimestamp,
+  to: contractSchemas.utcTimestamp,
+  durationSeconds: z.number().int().nonnegative(),
+  worstValue: decimalText,
+  disposition: z.string().min(1),
+  /** The derived EPCIS event (its CBV 2.0 hash ID) that sets `disposition` on the subject. */
+  eventId: z.string().min(1),
+});
+export type AlertRaisedV1 = z.infer<typeof alertRaisedV1>;
+
 export const Topics = {
   ledgerBlockCommitted: defineTopic('ledger.block.committed.v1', blockCommittedV1, 'A ledger node committed a block to its PostgreSQL.'),
   ledgerForkDetected: defineTopic('ledger.fork.detected.v1', forkDetectedV1, 'A ledger node found two header hashes for one block number and halted.'),
@@ -99,6 +131,7 @@ export const Topics = {
   identityDeviceStatusChanged: defineTopic('identity.device.status-changed.v1', deviceStatusChangedV1, 'A device was suspended, reactivated or retired.'),
   identityProposalOpened: defineTopic('identity.proposal.opened.v1', proposalOpenedV1, 'A member proposed that an organization join, exit or be expelled.'),
   identityProposalDecided: defineTopic('identity.proposal.decided.v1', proposalDecidedV1, 'A membership proposal was approved, rejected or went stale.'),
+  provenanceAlertRaised: defineTopic('provenance.alert.raised.v1', alertRaisedV1, 'A sensor threshold rule was breached: the alert and the event setting its persistent disposition on the subject.'),
 } as const;
 
 export type TopicKey = keyof typeof Topics;
