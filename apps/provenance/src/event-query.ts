@@ -85,7 +85,7 @@ function matcherOf(name: string, value: string): { exact?: string; prefix?: stri
 export interface EventQuery {
   readonly where: string[];
   readonly values: unknown[];
-  /** Digest of the normalised parameters: a page token is valid for the same query only. */
+  /** Digest of what the query selects (its normalised conditions): a page token is valid for the same query only. */
   readonly fingerprint: string;
   readonly perPage: number;
   readonly afterSeq: number | null;
@@ -101,10 +101,8 @@ export function parseEventQuery(params: Params, fixed: Params = {}): EventQuery 
   };
   const sensor: string[] = [];
   const all: Params = { ...params, ...fixed };
-  const normalised: Array<[string, string]> = [];
   for (const [name, raw] of Object.entries(all).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (raw === undefined || CONTROL.has(name)) continue;
-    normalised.push([name, (Array.isArray(raw) ? raw : [raw]).join('|')]);
     const m = /^(EQ|GT|GE|LT|LE)_(value|minValue|maxValue|meanValue)_([A-Z0-9]{2,4})$/.exec(name);
     if (m) {
       const column = { value: 'value', minValue: 'min_value', maxValue: 'max_value', meanValue: 'mean_value' }[m[2]];
@@ -226,7 +224,8 @@ export function parseEventQuery(params: Params, fixed: Params = {}): EventQuery 
   const perPageRaw = params['perPage'];
   const perPage = perPageRaw === undefined ? DEFAULT_PER_PAGE : Number(single('perPage', perPageRaw));
   if (!Number.isSafeInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) throw QueryErrors.invalid('perPage', `must be an integer from 1 to ${MAX_PER_PAGE}`);
-  const fingerprint = createHash('sha256').update(JSON.stringify(normalised)).digest('base64url').slice(0, 16);
+  // What the query selects, after normalisation: a URN and a Digital Link of one key give one fingerprint.
+  const fingerprint = createHash('sha256').update(JSON.stringify([where, values])).digest('base64url').slice(0, 16);
   const token = params['nextPageToken'];
   let afterSeq: number | null = null;
   if (token !== undefined) {

@@ -199,26 +199,31 @@ describe('provenance service: EPCIS capture, query, proof, trace and custody on 
   it('answers the same repository, trace and recall over GraphQL, with the REST codes as GraphQL error codes', async () => {
     const gql = async (query: string, variables: Record<string, unknown> = {}, token?: string | null) =>
       (await call(`${chain.provenance.url}/graphql`, { method: 'POST', body: JSON.stringify({ query, variables }), ...(token === null ? {} : { token: token ?? (await chain.auth()) }) })).body as {
-        data?: Record<string, any>;
+        data?: Record<string, unknown>;
         errors?: Array<{ message: string; extensions: { code: string } }>;
       };
+    type Node = { id: string; kind: string; depth: number };
+    type Ev = { eventID: string; bizStep: string; parentID: string | null; json: string };
     const graph = await gql('query($epc: String!) { traceGraph(epc: $epc, direction: "downstream", depth: 10) { root nodes { id kind depth } edges { from to kind eventID } events { eventID } truncated } }', { epc: steel });
     expect(graph.errors).toBeUndefined();
     const rest = await get(`/trace?epc=${enc(steel)}&direction=downstream&depth=10`);
-    expect(graph.data!['traceGraph'].nodes).toEqual(rest.body['nodes']);
-    expect(graph.data!['traceGraph'].edges.map((e: { eventID: string }) => e.eventID).sort()).toEqual((rest.body['edges'] as Array<{ eventID: string }>).map((e) => e.eventID).sort());
-    expect(graph.data!['traceGraph'].truncated).toBe(false);
+    const traced = graph.data?.['traceGraph'] as { nodes: Node[]; edges: Array<{ eventID: string }>; truncated: boolean };
+    expect(traced.nodes).toEqual(rest.body['nodes']);
+    expect(traced.edges.map((e) => e.eventID).sort()).toEqual((rest.body['edges'] as Array<{ eventID: string }>).map((e) => e.eventID).sort());
+    expect(traced.truncated).toBe(false);
 
     const timeline = await gql('query($epc: String!) { productTimeline(epc: $epc) { eventID type eventTime bizStep epcs parentID json } }', { epc: shipment });
-    expect(timeline.data!['productTimeline'].map((e: { bizStep: string }) => e.bizStep)).toEqual(['loading', 'shipping', 'receiving']);
-    expect(JSON.parse(timeline.data!['productTimeline'][1].json)).toMatchObject({ type: 'ObjectEvent', bizStep: 'shipping', epcList: [shipment] });
+    const line = timeline.data?.['productTimeline'] as Ev[];
+    expect(line.map((e) => e.bizStep)).toEqual(['loading', 'shipping', 'receiving']);
+    expect(JSON.parse(line[1].json)).toMatchObject({ type: 'ObjectEvent', bizStep: 'shipping', epcList: [shipment] });
 
     const page = await gql('{ provenanceEvents(parameters: [{ name: "EQ_bizStep", value: "packing" }], perPage: 5) { events { eventID parentID epcs } nextPageToken } }');
-    expect(page.data!['provenanceEvents'].events).toHaveLength(1);
-    expect(page.data!['provenanceEvents'].events[0].parentID).toBe(pallet);
+    const packed = (page.data?.['provenanceEvents'] as { events: Ev[] }).events;
+    expect(packed).toHaveLength(1);
+    expect(packed[0].parentID).toBe(pallet);
 
     const recall = await gql('query($epc: String!) { recallReport(epc: $epc) { root items { id location owner custodian } truncated } }', { epc: steel });
-    expect(recall.data!['recallReport'].items).toHaveLength(6);
+    expect((recall.data?.['recallReport'] as { items: unknown[] }).items).toHaveLength(6);
 
     const bad = await gql('query($epc: String!) { traceGraph(epc: $epc, depth: 99) { root } }', { epc: steel });
     expect(bad.errors?.[0].extensions.code).toBe('PROVENANCE.INVALID_TRACE');
