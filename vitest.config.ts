@@ -4,9 +4,13 @@ import { resolve } from 'node:path';
 import base from './tsconfig.base.json';
 
 // One alias per tsconfig path, so tests resolve libraries exactly like the build does.
-const alias = Object.fromEntries(
-  Object.entries(base.compilerOptions.paths).map(([name, [target]]) => [name, resolve(__dirname, target)]),
-);
+const alias = {
+  ...Object.fromEntries(Object.entries(base.compilerOptions.paths).map(([name, [target]]) => [name, resolve(__dirname, target)])),
+  // One graphql for everything: Vite would give our sources graphql's ES module build while NestJS and
+  // Apollo (CommonJS) require its CommonJS build — two realms, and a schema built by one fails the other's
+  // instanceof checks (as soon as a test executes a subscription in-process). The build has only the one.
+  graphql: resolve(__dirname, 'node_modules/graphql/index.js'),
+};
 
 // SWC (not esbuild) transpiles tests: NestJS needs emitDecoratorMetadata.
 const plugins = [swc.vite({ module: { type: 'es6' }, jsc: { target: 'es2022', parser: { syntax: 'typescript', decorators: true }, transform: { legacyDecorator: true, decoratorMetadata: true } } })];

@@ -1,8 +1,9 @@
 import { Inject } from '@nestjs/common';
-import { Args, Context, Directive, Field, InputType, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Args, Context, Directive, Field, InputType, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
 import { Authenticated, principalOfRequest } from '@alliance/shared/feature-platform';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
+import { ALERT_SERVICE, type AlertRecord, type AlertService } from './alerts';
 import { parseEventQuery } from './event-query';
 import type { EventRepository } from './events';
 import { EVENT_REPOSITORY, TRACE_SERVICE } from './provenance-api';
@@ -106,6 +107,87 @@ export class RecallReport {
   @Field() truncated!: boolean;
 }
 
+@ObjectType({ description: 'A sensor threshold breach: the rule, the run of readings outside its bounds, and the disposition it set' })
+@Directive('@shareable')
+export class ProvenanceAlert {
+  @Field() alertId!: string;
+  @Field() ruleId!: string;
+  @Field(() => Int) ruleVersion!: number;
+  @Field({ description: 'The organization whose rule it is' }) organizationId!: string;
+  @Field({ description: 'The readings’ subject (stored Digital Link form)' }) subject!: string;
+  @Field() measurementType!: string;
+  @Field() uom!: string;
+  @Field(() => String, { nullable: true, description: 'Exact decimal' }) min!: string | null;
+  @Field(() => String, { nullable: true, description: 'Exact decimal' }) max!: string | null;
+  @Field({ description: 'First out-of-bounds reading' }) from!: string;
+  @Field({ description: 'Last out-of-bounds reading so far' }) to!: string;
+  @Field(() => Int) durationSeconds!: number;
+  @Field({ description: 'The reading farthest outside the bounds (exact decimal)' }) worstValue!: string;
+  @Field({ description: 'The persistent disposition set on the subject' }) disposition!: string;
+  @Field({ description: 'The derived EPCIS event that set it' }) eventId!: string;
+  @Field() batchId!: string;
+  @Field() transactionId!: string;
+  @Field(() => Int) blockNumber!: number;
+  @Field() raisedAt!: string;
+}
+
+@ObjectType()
+@Directive('@shareable')
+export class ProvenanceAlertPage {
+  @Field(() => [ProvenanceAlert]) items!: ProvenanceAlert[];
+  @Field(() => String, { nullable: true, description: 'Pass as `after` for the next page' }) next!: string | null;
+}
+
+const toAlert = (a: AlertRecord): ProvenanceAlert => ({
+  alertId: a.alertId,
+  ruleId: a.ruleId,
+  ruleVersion: a.ruleVersion,
+  organizationId: a.organizationId,
+  subject: a.subject,
+  measurementType: a.measurementType,
+  uom: a.uom,
+  min: a.min,
+  max: a.max,
+  from: a.from,
+  to: a.to,
+  durationSeconds: a.durationSeconds,
+  worstValue: a.worstValue,
+  disposition: a.disposition,
+  eventId: a.eventId,
+  batchId: a.batchId,
+  transactionId: a.transactionId,
+  blockNumber: a.blockNumber,
+  raisedAt: a.raisedAt,
+});
+
+/** How often a live alert subscription looks for new alerts in the read model. */
+export const ALERT_POLL_MS = 500;
+
+/**
+ * The alerts raised after `after` (or, without it, after the newest one when
+ * the subscription starts), in the order they were raised, as they arrive.
+ * Read from the read model, so every replica of the service answers alike
+ * and a client that reconnects with its last alertId misses nothing.
+ */
+export async function* alertsRaised(alerts: AlertService, options: { subject?: string; after?: string; intervalMs?: number }): AsyncGenerator<AlertRecord> {
+  let cursor: string | null = options.after ?? null;
+  if (cursor === null) {
+    let page = await alerts.list({ subject: options.subject, limit: 500 });
+    while (page.next) page = await alerts.list({ subject: options.subject, after: page.next, limit: 500 });
+    cursor = page.items.length > 0 ? page.items[page.items.length - 1].alertId : null;
+  } else {
+    await alerts.get(cursor);
+  }
+  for (;;) {
+    const page = await alerts.list({ subject: options.subject, after: cursor ?? undefined, limit: 500 });
+    for (const a of page.items) {
+      cursor = a.alertId;
+      yield a;
+    }
+    if (page.next === null) await new Promise((r) => setTimeout(r, options.intervalMs ?? ALERT_POLL_MS));
+  }
+}
+
 const text = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const list = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
@@ -151,7 +233,32 @@ export class ProvenanceResolver {
   constructor(
     @Inject(EVENT_REPOSITORY) private readonly events: EventRepository,
     @Inject(TRACE_SERVICE) private readonly traces: TraceService,
+    @Inject(ALERT_SERVICE) private readonly alerts: AlertService,
   ) {}
+
+  @Query(() => ProvenanceAlertPage, { description: 'Sensor alerts in the order they were raised, of a subject (a GTIN finds its instances’) or all; `after` the last alertId of the previous page' })
+  async provenanceAlerts(
+    @Args('subject', { type: () => String, nullable: true }) subject?: string | null,
+    @Args('after', { type: () => String, nullable: true }) after?: string | null,
+    @Args('limit', { type: () => Int, defaultValue: 50 }) limit?: number,
+  ): Promise<ProvenanceAlertPage> {
+    const page = await this.alerts.list({ subject: subject ?? undefined, after: after ?? undefined, limit });
+    return { items: page.items.map(toAlert), next: page.next };
+  }
+
+  @Query(() => ProvenanceAlert, { description: 'One sensor alert' })
+  async provenanceAlert(@Args('alertId') alertId: string): Promise<ProvenanceAlert> {
+    return toAlert(await this.alerts.get(alertId));
+  }
+
+  @Subscription(() => ProvenanceAlert, {
+    description:
+      'Each sensor alert as the read model raises it, in order; of `subject` only when given. With `after` (an alertId), the alerts raised since then first: a client that reconnects with its last alertId misses nothing.',
+    resolve: (alert: AlertRecord) => toAlert(alert),
+  })
+  provenanceAlertRaised(@Args('subject', { type: () => String, nullable: true }) subject?: string | null, @Args('after', { type: () => String, nullable: true }) after?: string | null): AsyncGenerator<AlertRecord> {
+    return alertsRaised(this.alerts, { subject: subject ?? undefined, after: after ?? undefined });
+  }
 
   @Query(() => ProvenanceEventPage, { description: 'EPCIS SimpleEventQuery with the parameters of GET /provenance/v1/epcis/events, paged' })
   async provenanceEvents(

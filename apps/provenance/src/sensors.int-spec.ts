@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { formatTimestamp, generateKeyPair, keyId, type KeyPair, signTelemetryReading, type SignedTelemetry, type TelemetryReading, toHex } from '@alliance/protocol';
 import { readAll } from '@alliance/shared/testing';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { call, member, ProvenanceTestChain, until } from '../test/harness';
 
 const enc = encodeURIComponent;
@@ -180,6 +182,23 @@ describe('provenance service: device-signed sensor readings, threshold rules and
   });
 
   it('pages through alerts in the order they were raised', async () => {
+    // A dashboard subscribed since the first alert: it is told of every later one, live, in order.
+    const token = await chain.auth();
+    const client = createClient({
+      url: `${chain.provenance.url.replace(/^http/, 'ws')}/graphql`,
+      webSocketImpl: class extends WebSocket {
+        constructor(address: string | URL, protocols?: string | string[]) {
+          super(address, protocols, { headers: { authorization: `Bearer ${token}` } });
+        }
+      },
+      retryAttempts: 0,
+    });
+    const live: Array<{ alertId: string; ruleId: string; subject: string; worstValue: string }> = [];
+    const liveErrors: unknown[] = [];
+    const unsubscribe = client.subscribe<{ provenanceAlertRaised: { alertId: string; ruleId: string; subject: string; worstValue: string } }>(
+      { query: 'subscription($after: String) { provenanceAlertRaised(after: $after) { alertId ruleId subject worstValue } }', variables: { after: alert.alertId } },
+      { next: (r) => (r.data ? live.push(r.data.provenanceAlertRaised) : liveErrors.push(r.errors)), error: (e) => liveErrors.push(e instanceof Error ? e.message : { code: (e as { code?: number }).code, reason: String((e as { reason?: unknown }).reason ?? e) }), complete: () => undefined },
+    );
     const r = await send('POST', '/sensors/rules', { ruleId: 'deep-frozen', subject: { id: SHIPMENT_URN }, measurementType: 'Temperature', uom: 'CEL', max: '-18', durationSeconds: 0, disposition: 'damaged' });
     expect(r.status, JSON.stringify(r.body)).toBe(201);
     expect(r.body['subject']).toEqual({ kind: 'shipment', id: SHIPMENT });
@@ -204,6 +223,21 @@ describe('provenance service: device-signed sensor readings, threshold rules and
     expect((await get('/alerts?limit=0')).body['code']).toBe('PROVENANCE.INVALID_QUERY');
     expect((await get(`/alerts?after=${'f'.repeat(64)}`)).body['code']).toBe('PROVENANCE.INVALID_QUERY');
     expect(await events(`MATCH_epc=${enc(SHIPMENT)}&EQ_persistentDisposition_set=damaged`)).toHaveLength(2);
+
+    await until('two live alerts', async () => (live.length >= 2 || liveErrors.length > 0 ? true : undefined), 15_000);
+    unsubscribe();
+    await client.dispose();
+    expect(JSON.stringify(liveErrors)).toBe('[]');
+    expect(live.map((a) => a.alertId)).toEqual(all.slice(1).map((a) => a.alertId));
+    expect(live.map((a) => [a.ruleId, a.subject, a.worstValue])).toEqual([
+      ['deep-frozen', SHIPMENT, '-17'],
+      ['deep-frozen', SHIPMENT, '-15'],
+    ]);
+    // The same list over GraphQL, and its codes.
+    const gql = async (query: string) => (await call(`${chain.provenance.url}/graphql`, { method: 'POST', body: JSON.stringify({ query }), token: await chain.auth() })).body as { data?: Record<string, unknown>; errors?: Array<{ extensions: { code: string } }> };
+    const listed = await gql(`{ provenanceAlerts(subject: "${SHIPMENT_URN}") { items { alertId disposition durationSeconds } next } }`);
+    expect(listed.data?.['provenanceAlerts']).toEqual({ items: all.slice(1).map((a) => ({ alertId: a.alertId, disposition: 'damaged', durationSeconds: a.durationSeconds })), next: null });
+    expect((await gql(`{ provenanceAlert(alertId: "${'0'.repeat(64)}") { alertId } }`)).errors?.[0].extensions.code).toBe('PROVENANCE.UNKNOWN_ALERT');
   });
 
   it('rebuilds the read model from the ledger to the same alerts and events, announcing nothing again', async () => {
