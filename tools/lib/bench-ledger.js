@@ -503,4 +503,5 @@ async function benchLedger(args) {
   }
 }
 
-module.exports = { benchLedger };
+// The consortium and CPU helpers are shared with the other benches (tools/lib/bench-provenance.js).
+module.exports = { benchLedger, createChain, startInfrastructure, waitReady, processTicks, machineTicks, postgresPids, kafkaPid, percentile, TICK };

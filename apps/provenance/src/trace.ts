@@ -46,6 +46,9 @@ export interface Trace {
   readonly truncated: boolean;
 }
 
+/** An event time as whole epoch milliseconds (what a Date holds). */
+const EPOCH_MS = 'floor(extract(epoch FROM event_time) * 1000)::bigint';
+
 const kindOfNode = (id: string) => (id.startsWith(TRANSFORMATION_NODE_PREFIX) ? 'transformation' : (() => {
   const parsed = parseGs1Key(id);
   return parsed.ok ? parsed.key.kind : 'other';
@@ -79,10 +82,11 @@ export class TraceService {
       let frontier = [...seeds];
       for (let level = 1; level <= depth && frontier.length > 0 && !truncated; level++) {
         const next: string[] = [];
-        let hop = frontier;
         // Transformation nodes are crossed in the same level: an input and an output are one hop apart.
-        for (let crossing = 0; hop.length > 0 && crossing < 2; crossing++) {
-          const found = await this.step(hop, dir);
+        // One query gives the level's edges and those of the transformation nodes they reach.
+        const [direct, beyond] = await this.step(frontier, dir);
+        let found = direct;
+        for (let crossing = 0; crossing < 2 && found.length > 0; crossing++) {
           const virtual: string[] = [];
           for (const e of found) {
             const key = `${e.from}\n${e.to}\n${e.seq}`;
@@ -97,7 +101,9 @@ export class TraceService {
             nodes.set(other, { id: other, kind: isVirtual ? 'transformation' : kindOfNode(other), depth: dir === 'upstream' ? -level : level });
             (isVirtual ? virtual : next).push(other);
           }
-          hop = virtual;
+          // The second crossing: edges of the transformation nodes this level found first.
+          const reached = new Set(virtual);
+          found = crossing === 0 ? beyond.filter((e) => reached.has(dir === 'upstream' ? e.to : e.from)) : [];
         }
         frontier = next;
       }
@@ -105,16 +111,17 @@ export class TraceService {
     const edgeList = [...edges.values()];
     const seqs = [...new Set(edgeList.map((e) => e.seq))];
     const { rows } = seqs.length
-      ? await this.pool.query<{ event_id: string; type: string; event_time: Date; biz_step: string | null }>('SELECT event_id, type, event_time, biz_step FROM provenance.events WHERE seq = ANY($1::bigint[]) ORDER BY event_time, seq', [seqs])
+      ? await this.pool.query<{ seq: string; event_id: string; type: string; ms: string; biz_step: string | null }>(`SELECT seq, event_id, type, ${EPOCH_MS} AS ms, biz_step FROM provenance.events WHERE seq = ANY($1::bigint[]) ORDER BY event_time, seq`, [seqs])
       : { rows: [] };
+    const eventIdOf = new Map(rows.map((r) => [r.seq, r.event_id]));
     return {
       root,
       seeds,
       direction,
       depth,
       nodes: [...nodes.values()],
-      edges: edgeList.map(({ seq: _seq, ...e }) => e),
-      events: rows.map((r) => ({ eventID: r.event_id, type: r.type, eventTime: r.event_time.toISOString(), bizStep: r.biz_step })),
+      edges: edgeList.map(({ seq, ...e }) => ({ ...e, eventID: eventIdOf.get(seq) ?? '' })),
+      events: rows.map((r) => ({ eventID: r.event_id, type: r.type, eventTime: new Date(Number(r.ms)).toISOString(), bizStep: r.biz_step })),
       truncated,
     };
   }
@@ -129,13 +136,26 @@ export class TraceService {
     return [root, ...rows.map((r) => r.node).sort()];
   }
 
-  private async step(frontier: readonly string[], direction: 'upstream' | 'downstream'): Promise<Array<TraceEdge & { seq: string }>> {
-    const column = direction === 'upstream' ? 'to_node' : 'from_node';
-    const { rows } = await this.pool.query<{ from_node: string; to_node: string; kind: string; seq: string; event_id: string; event_time: Date }>(
-      `SELECT l.from_node, l.to_node, l.kind, l.seq, e.event_id, l.event_time FROM provenance.lineage l JOIN provenance.events e ON e.seq = l.seq WHERE l.${column} = ANY($1::text[])`,
-      [frontier],
+  /**
+   * One level of the walk: the edges into (upstream) or out of (downstream) the frontier, and the
+   * edges of the transformation nodes those reach (crossed within the level). Events are named
+   * afterwards, once for the whole trace.
+   */
+  private async step(frontier: readonly string[], direction: 'upstream' | 'downstream'): Promise<[Array<TraceEdge & { seq: string }>, Array<TraceEdge & { seq: string }>]> {
+    const [near, far] = direction === 'upstream' ? ['to_node', 'from_node'] : ['from_node', 'to_node'];
+    // Times come as epoch milliseconds: parsing thousands of timestamptz texts costs more than the query.
+    const { rows } = await this.pool.query<{ crossing: number; from_node: string; to_node: string; kind: string; seq: string; ms: string }>(
+      `WITH hop AS (SELECT from_node, to_node, kind, seq, event_time FROM provenance.lineage WHERE ${near} = ANY($1::text[]))
+       SELECT 0 AS crossing, from_node, to_node, kind, seq, ${EPOCH_MS} AS ms FROM hop
+       UNION ALL
+       SELECT 1, l.from_node, l.to_node, l.kind, l.seq, ${EPOCH_MS.replace('event_time', 'l.event_time')} FROM provenance.lineage l
+       WHERE l.${near} IN (SELECT DISTINCT ${far} FROM hop WHERE ${far} LIKE $2)`,
+      [frontier, likePrefix(TRANSFORMATION_NODE_PREFIX)],
     );
-    return rows.map((r) => ({ from: r.from_node, to: r.to_node, kind: r.kind, seq: r.seq, eventID: r.event_id, eventTime: r.event_time.toISOString() }));
+    const direct: Array<TraceEdge & { seq: string }> = [];
+    const beyond: Array<TraceEdge & { seq: string }> = [];
+    for (const r of rows) (r.crossing === 0 ? direct : beyond).push({ from: r.from_node, to: r.to_node, kind: r.kind, seq: r.seq, eventID: '', eventTime: new Date(Number(r.ms)).toISOString() });
+    return [direct, beyond];
   }
 
   /**
