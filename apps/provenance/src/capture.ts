@@ -71,6 +71,8 @@ export interface CaptureServiceOptions {
   readonly writer: ChainWriter;
   /** How often open jobs are driven (submitted, checked) while any exist. */
   readonly pollIntervalMs?: number;
+  /** Open jobs submitted or checked at once in one pass (default 8): the node orders them, so their order here does not matter. */
+  readonly concurrency?: number;
   readonly logger?: (level: 'info' | 'warn', message: string, context?: Record<string, unknown>) => void;
 }
 
@@ -237,26 +239,32 @@ export class CaptureService {
   /** One pass over open jobs: submits pending ones, asks the ledger about submitted ones. Resolves whether any stay open. */
   private async drive(): Promise<boolean> {
     const { rows } = await this.options.pool.query<JobRow>(`SELECT * FROM provenance.capture_jobs WHERE status IN ('pending', 'submitted') ORDER BY created_at LIMIT 200`);
-    for (const job of rows) {
-      if (this.stopped) break;
-      if (job.status === 'pending' && job.envelope) {
-        const outcome = await this.options.writer.submit(job.envelope).catch((error: unknown) => {
-          if (error instanceof AllianceError && error.code === 'PROVENANCE.LEDGER_REFUSED') return error;
-          throw error;
-        });
-        if (outcome instanceof AllianceError) await this.fail(job.capture_id, [{ code: String(outcome.details?.['ledgerCode'] ?? outcome.code), detail: outcome.message }]);
-        else if (outcome === 'expired') await this.resign({ ...job, envelope: job.envelope });
-        else await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'submitted' WHERE capture_id = $1 AND status = 'pending'`, [job.capture_id]);
-        continue;
-      }
-      if (job.status === 'submitted' && job.transaction_id) {
-        const status = await this.options.writer.status(job.transaction_id);
-        if (status.status === 'invalid') await this.fail(job.capture_id, [{ code: status.code, detail: status.detail ?? status.code }], status.blockNumber);
-        // Committed: the read model marks the job when it applies the block. Unknown: the node lost it (restart) — submit again.
-        else if (status.status === 'unknown') await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'pending' WHERE capture_id = $1 AND status = 'submitted'`, [job.capture_id]);
-      }
-    }
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (!this.stopped && next < rows.length) await this.step(rows[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(rows.length, this.options.concurrency ?? 8) }, worker));
     return rows.length > 0;
+  }
+
+  /** Moves one open job on: a pending one is submitted, a submitted one asked about. */
+  private async step(job: JobRow): Promise<void> {
+    if (job.status === 'pending' && job.envelope) {
+      const outcome = await this.options.writer.submit(job.envelope).catch((error: unknown) => {
+        if (error instanceof AllianceError && error.code === 'PROVENANCE.LEDGER_REFUSED') return error;
+        throw error;
+      });
+      if (outcome instanceof AllianceError) await this.fail(job.capture_id, [{ code: String(outcome.details?.['ledgerCode'] ?? outcome.code), detail: outcome.message }]);
+      else if (outcome === 'expired') await this.resign({ ...job, envelope: job.envelope });
+      else await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'submitted' WHERE capture_id = $1 AND status = 'pending'`, [job.capture_id]);
+      return;
+    }
+    if (job.status === 'submitted' && job.transaction_id) {
+      const status = await this.options.writer.status(job.transaction_id);
+      if (status.status === 'invalid') await this.fail(job.capture_id, [{ code: status.code, detail: status.detail ?? status.code }], status.blockNumber);
+      // Committed: the read model marks the job when it applies the block. Unknown: the node lost it (restart) — submit again.
+      else if (status.status === 'unknown') await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'pending' WHERE capture_id = $1 AND status = 'submitted'`, [job.capture_id]);
+    }
   }
 
   /** A stored envelope that aged out of the ledger's timestamp window was never ordered: sign the same payload again. */
