@@ -11,3 +11,4 @@ export * from './provenance';
 export * from './custody';
 export * from './sensors';
 export * from './master-data';
+export * from './finance';
