@@ -241,7 +241,7 @@ export class CaptureService {
     const { rows } = await this.options.pool.query<JobRow>(`SELECT * FROM provenance.capture_jobs WHERE status IN ('pending', 'submitted') ORDER BY created_at LIMIT 200`);
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (!this.stopped && next < rows.length) await this.step(rows[next++]!);
+      for (let job = rows[next++]; job && !this.stopped; job = rows[next++]) await this.step(job);
     };
     await Promise.all(Array.from({ length: Math.min(rows.length, this.options.concurrency ?? 8) }, worker));
     return rows.length > 0;
