@@ -5,7 +5,7 @@ import { ALLIANCE_EPCIS_NAMESPACE, eventHashId, eventsOf, type PrivateGroup, PRI
 import { type Pool, withTransaction } from '@alliance/shared/data-access-postgres';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
-import type { ChainWriter } from './chain-writer';
+import type { ChainWriter } from '@alliance/shared/data-access-messaging';
 
 export const CaptureErrors = {
   invalidDocument: (problems: ReadonlyArray<{ path: string; message: string }>) =>

@@ -1,6 +1,6 @@
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
-import type { ChainWriter } from './chain-writer';
+import type { ChainWriter } from '@alliance/shared/data-access-messaging';
 import type { PrivateDataStore } from './private-data';
 import { encodePageToken, type EventQuery, eventPageSql } from './event-query';
 

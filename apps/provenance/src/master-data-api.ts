@@ -3,10 +3,9 @@ import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { type MasterDataRecord, type MasterDataType, masterDataKeyOf, masterDataPrefixOf, MASTER_DATA_TYPES } from '@alliance/ledger/domain';
 import { isMasterDataType, masterDataElementOf, masterDataIdOf } from '@alliance/provenance/domain';
-import type { ChainFollower } from '@alliance/shared/data-access-messaging';
+import type { ChainFollower, ChainWriter } from '@alliance/shared/data-access-messaging';
 import { Authenticated, RequirePermission } from '@alliance/shared/feature-platform';
 import { AllianceError } from '@alliance/shared/util-errors';
-import type { ChainWriter } from './chain-writer';
 import { CHAIN_WRITER, PROVENANCE_FOLLOWER, PROVENANCE_READ_MODEL } from './provenance-api';
 import type { ProvenanceReadModel } from './read-model';
 

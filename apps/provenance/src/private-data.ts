@@ -2,7 +2,7 @@ import { type PrivatePurge, privatePurgeKeyOf } from '@alliance/ledger/domain';
 import { disclosePrivate, mayReadPrivate, openCommitment, privateReferencesOf } from '@alliance/provenance/domain';
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
-import type { ChainWriter } from './chain-writer';
+import type { ChainWriter } from '@alliance/shared/data-access-messaging';
 import type { ProvenanceReadModel } from './read-model';
 
 export const PrivateDataErrors = {

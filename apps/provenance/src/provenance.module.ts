@@ -1,9 +1,8 @@
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { ChainFollower, LedgerBlockSource, type Outbox, type Transport } from '@alliance/shared/data-access-messaging';
+import { ChainFollower, ChainWriter, LedgerBlockSource, type Outbox, readSigningKey, type Transport } from '@alliance/shared/data-access-messaging';
 import { OUTBOX, type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@alliance/shared/feature-platform';
 import { ALERT_SERVICE, AlertService } from './alerts';
 import { CaptureService } from './capture';
-import { ChainWriter, readSigningKey } from './chain-writer';
 import type { provenanceConfigShape } from './config';
 import { EventRepository } from './events';
 import { MasterDataController } from './master-data-api';
@@ -58,9 +57,11 @@ export class ProvenanceModule {
     const nodeId = config.PROVENANCE_LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
     const log = runtime.logger.child({ component: 'provenance' });
     const writer = new ChainWriter({
+      service: 'PROVENANCE',
+      keyFileVariable: 'PROVENANCE_SIGNING_KEY_FILE',
       chainId: config.CHAIN_ID,
       ledgerUrl: config.LEDGER_URL,
-      key: config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID) : undefined,
+      key: config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID, 'PROVENANCE_SIGNING_KEY_FILE') : undefined,
     });
     const sensorAlerts = new SensorAlerts();
     const readModel = new ProvenanceReadModel({

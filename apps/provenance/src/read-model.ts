@@ -1,6 +1,6 @@
 import { type JsonValue, type PrivatePurge, type Transfer, transferEventOf } from '@alliance/ledger/domain';
 import { eventHashId, type EventIndex, indexEvent } from '@alliance/provenance/domain';
-import type { ApplyOutcome, BlockProjection, CommittedBlock, CommittedTransaction, CommittedWrite } from '@alliance/shared/data-access-messaging';
+import { type ApplyOutcome, type BlockProjection, ChainStateMirror, type CommittedBlock, type CommittedTransaction } from '@alliance/shared/data-access-messaging';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 
@@ -78,7 +78,11 @@ interface Row {
  * crash leaves it at a block boundary and a redelivered block is a no-op.
  */
 export class ProvenanceReadModel implements BlockProjection {
-  constructor(private readonly options: ProvenanceReadModelOptions) {}
+  private readonly state: ChainStateMirror;
+
+  constructor(private readonly options: ProvenanceReadModelOptions) {
+    this.state = new ChainStateMirror({ pool: options.pool, schema: 'provenance', mirrored });
+  }
 
   async position(client: Pool | PoolClient = this.options.pool): Promise<{ chainId: string | null; nodeId: string | null; lastBlock: number; lastHeaderHash: string | null; updatedAt: string }> {
     const { rows } = await client.query<{ chain_id: string | null; node_id: string | null; last_block: string; last_header_hash: string | null; updated_at: Date }>(
@@ -106,10 +110,8 @@ export class ProvenanceReadModel implements BlockProjection {
 
     const added: Row[] = [];
     const problems: Array<{ tx: CommittedTransaction; code: string; detail: string }> = [];
-    const writes: Array<{ tx: CommittedTransaction; write: CommittedWrite }> = [];
     for (const tx of block.transactions) {
       if (tx.code !== 'VALID') continue;
-      for (const write of tx.writes) if (mirrored(write.key)) writes.push({ tx, write });
       const base = tx.leafIndex * SEQ_PER_TRANSACTION;
       let position = 0;
       if (tx.type === 'provenance.epcis.capture' && tx.payload) {
@@ -137,7 +139,7 @@ export class ProvenanceReadModel implements BlockProjection {
     }
     const inserted = await this.insertEvents(client, block, added);
     for (const row of added) if (!inserted.has(row.seq)) problems.push({ tx: row.tx, code: 'PROVENANCE.DUPLICATE_EVENT', detail: `event ${row.event.eventId} (${row.event.origin}) is already in the repository; this copy is not indexed` });
-    await this.mirror(client, block, writes);
+    await this.state.mirror(client, block);
     await purgePrivatePayloads(client, block);
     for (const p of problems) {
       await client.query('INSERT INTO provenance.problems (block_number, transaction_id, organization_id, code, detail) VALUES ($1, $2, $3, $4, $5)', [block.blockNumber, p.tx.transactionId, p.tx.organizationId, p.code, p.detail]);
@@ -255,42 +257,14 @@ export class ProvenanceReadModel implements BlockProjection {
     return inserted;
   }
 
-  private async mirror(client: PoolClient, block: CommittedBlock, writes: ReadonlyArray<{ tx: CommittedTransaction; write: CommittedWrite }>): Promise<void> {
-    if (writes.length === 0) return;
-    const keys = writes.map((w) => w.write.key);
-    const versions = writes.map((w) => w.write.version);
-    const values = writes.map((w) => (w.write.value === null ? null : JSON.stringify(w.write.value)));
-    const txs = writes.map((w) => w.tx.transactionId);
-    await client.query(
-      `INSERT INTO provenance.chain_state_history (key, version, value, block_number, transaction_id)
-       SELECT k, v, j::jsonb, $4, t FROM unnest($1::text[], $2::int[], $3::text[], $5::text[]) AS w(k, v, j, t) ON CONFLICT (key, version) DO NOTHING`,
-      [keys, versions, values, block.blockNumber, txs],
-    );
-    // The last write of a key in the block wins (writes come in transaction order).
-    const last = new Map<string, number>();
-    writes.forEach((w, i) => last.set(w.write.key, i));
-    const idx = [...last.values()];
-    await client.query(
-      `INSERT INTO provenance.chain_state (key, value, version, block_number, transaction_id)
-       SELECT k, j::jsonb, v, $4, t FROM unnest($1::text[], $2::int[], $3::text[], $5::text[]) AS w(k, v, j, t)
-       ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, version = EXCLUDED.version, block_number = EXCLUDED.block_number, transaction_id = EXCLUDED.transaction_id`,
-      [idx.map((i) => keys[i]), idx.map((i) => versions[i]), idx.map((i) => values[i]), block.blockNumber, idx.map((i) => txs[i])],
-    );
-  }
-
   /** The current value of a mirrored chain record (item, transfer, sensor rule, master data), or null. */
   async record<T = JsonValue>(key: string, client: Pool | PoolClient = this.options.pool): Promise<T | null> {
-    const { rows } = await client.query<{ value: T | null }>('SELECT value FROM provenance.chain_state WHERE key = $1', [key]);
-    return rows[0]?.value ?? null;
+    return this.state.record<T>(key, client);
   }
 
   /** Current mirrored records under a key prefix, in key order after `after`, at most `limit`. */
-  async records<T = JsonValue>(prefix: string, after: string | null, limit: number): Promise<Array<{ key: string; value: T }>> {
-    const { rows } = await this.options.pool.query<{ key: string; value: T }>(
-      `SELECT key, value FROM provenance.chain_state WHERE starts_with(key, $1) AND value IS NOT NULL AND ($2::text IS NULL OR key COLLATE "C" > $2) ORDER BY key COLLATE "C" LIMIT $3`,
-      [prefix, after, limit],
-    );
-    return rows;
+  records<T = JsonValue>(prefix: string, after: string | null, limit: number): Promise<Array<{ key: string; value: T }>> {
+    return this.state.records<T>(prefix, after, limit);
   }
 
   /** Problems found in committed data (stated hashes that do not recompute, duplicate derived events), newest first. */
@@ -306,7 +280,7 @@ export class ProvenanceReadModel implements BlockProjection {
   async reset(): Promise<void> {
     await withTransaction(this.options.pool, async (client) => {
       await client.query('SELECT 1 FROM provenance.projection FOR UPDATE');
-      await client.query('TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, provenance.chain_state, provenance.chain_state_history, provenance.sensor_readings, provenance.sensor_alerts');
+      await client.query(`TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, ${this.state.tables.join(', ')}, provenance.sensor_readings, provenance.sensor_alerts`);
       await client.query('UPDATE provenance.projection SET last_block = -1, last_header_hash = NULL, updated_at = now()');
     });
   }

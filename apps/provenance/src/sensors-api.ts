@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { SENSOR_CAPTURE_PERMISSION, SENSOR_MANAGE_PERMISSION, sensorBatchKeyOf, sensorRuleKeyOf, sensorSubjectKindOf } from '@alliance/ledger/domain';
-import type { ChainFollower } from '@alliance/shared/data-access-messaging';
+import type { ChainFollower, ChainWriter } from '@alliance/shared/data-access-messaging';
 import { Authenticated, RequirePermission } from '@alliance/shared/feature-platform';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { ALERT_SERVICE, type AlertService, MAX_ALERT_PAGE } from './alerts';
-import type { ChainWriter } from './chain-writer';
 import { CHAIN_WRITER, itemOf, PROVENANCE_FOLLOWER, PROVENANCE_READ_MODEL, writeAndApply } from './provenance-api';
 import type { ProvenanceReadModel } from './read-model';
 

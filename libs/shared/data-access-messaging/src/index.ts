@@ -21,3 +21,5 @@ export { PostgresTransport, type PostgresTransportOptions } from './postgres-tra
 export { createTransport, type TransportConfig } from './create-transport';
 export { BUS_SCHEMA, busMigrations, messagingMigrations } from './migrations';
 export { type ApplyOutcome, type BlockProjection, ChainFollower, ChainFollowerErrors, type ChainFollowerOptions, type CommittedBlock, type CommittedTransaction, type CommittedWrite, LedgerBlockSource } from './chain-follower';
+export { type ChainStatus, ChainWriter, chainWriterErrors, type ChainWriterOptions, readSigningKey, type SigningIdentity } from './chain-writer';
+export { ChainStateMirror, type ChainStateMirrorOptions } from './chain-state-mirror';
