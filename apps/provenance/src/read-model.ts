@@ -1,8 +1,7 @@
 import { type JsonValue, type PrivatePurge, type Transfer, transferEventOf } from '@alliance/ledger/domain';
 import { eventHashId, type EventIndex, indexEvent } from '@alliance/provenance/domain';
-import { type ApplyOutcome, type BlockProjection, ChainStateMirror, type CommittedBlock, type CommittedTransaction } from '@alliance/shared/data-access-messaging';
+import { type ApplyOutcome, type BlockProjection, ChainStateMirror, type CommittedBlock, type CommittedTransaction, ProjectionCursor, type ProjectionPosition } from '@alliance/shared/data-access-messaging';
 import { type Pool, type PoolClient, withTransaction } from '@alliance/shared/data-access-postgres';
-import { AllianceError } from '@alliance/shared/util-errors';
 
 /** Events per transaction a sequence number leaves room for (a capture anchors at most 1,000). */
 const SEQ_PER_TRANSACTION = 1024;
@@ -47,10 +46,6 @@ export const transferEvents: EventDeriver = (tx) => {
   ];
 };
 
-export const ProvenanceReadErrors = {
-  wrongChain: (expected: string, got: string) => new AllianceError('PROVENANCE.WRONG_CHAIN', 'invalid', `the read model follows chain ${expected}, not ${got}`),
-};
-
 /** World-state keys the read model mirrors in `chain_state`: every provenance record but the per-event anchors. */
 const mirrored = (key: string) => key.startsWith('provenance/') && !key.startsWith('provenance/event/') && !key.startsWith('provenance/event-hash/');
 
@@ -79,21 +74,19 @@ interface Row {
  */
 export class ProvenanceReadModel implements BlockProjection {
   private readonly state: ChainStateMirror;
+  private readonly cursor: ProjectionCursor;
 
   constructor(private readonly options: ProvenanceReadModelOptions) {
     this.state = new ChainStateMirror({ pool: options.pool, schema: 'provenance', mirrored });
+    this.cursor = new ProjectionCursor({ pool: options.pool, schema: 'provenance', service: 'PROVENANCE', chainId: options.chainId, nodeId: options.nodeId });
   }
 
-  async position(client: Pool | PoolClient = this.options.pool): Promise<{ chainId: string | null; nodeId: string | null; lastBlock: number; lastHeaderHash: string | null; updatedAt: string }> {
-    const { rows } = await client.query<{ chain_id: string | null; node_id: string | null; last_block: string; last_header_hash: string | null; updated_at: Date }>(
-      'SELECT chain_id, node_id, last_block, last_header_hash, updated_at FROM provenance.projection',
-    );
-    const r = rows[0];
-    return { chainId: r.chain_id, nodeId: r.node_id, lastBlock: Number(r.last_block), lastHeaderHash: r.last_header_hash, updatedAt: r.updated_at.toISOString() };
+  position(client: Pool | PoolClient = this.options.pool): Promise<ProjectionPosition> {
+    return this.cursor.position(client);
   }
 
-  async lastBlock(): Promise<number> {
-    return (await this.position()).lastBlock;
+  lastBlock(): Promise<number> {
+    return this.cursor.lastBlock();
   }
 
   apply(block: CommittedBlock, client?: PoolClient): Promise<ApplyOutcome> {
@@ -101,12 +94,9 @@ export class ProvenanceReadModel implements BlockProjection {
   }
 
   private async applyWith(client: PoolClient, block: CommittedBlock): Promise<ApplyOutcome> {
-    if (block.chainId !== this.options.chainId) throw ProvenanceReadErrors.wrongChain(this.options.chainId, block.chainId);
-    const { rows } = await client.query<{ last_block: string; published_through: string }>('SELECT last_block, published_through FROM provenance.projection FOR UPDATE');
-    const last = Number(rows[0].last_block);
-    if (block.blockNumber <= last) return 'duplicate';
-    if (block.blockNumber > last + 1) return 'gap';
-    const publish = block.blockNumber > Number(rows[0].published_through);
+    const opened = await this.cursor.open(client, block);
+    if (typeof opened === 'string') return opened;
+    const { publish } = opened;
 
     const added: Row[] = [];
     const problems: Array<{ tx: CommittedTransaction; code: string; detail: string }> = [];
@@ -144,12 +134,7 @@ export class ProvenanceReadModel implements BlockProjection {
     for (const p of problems) {
       await client.query('INSERT INTO provenance.problems (block_number, transaction_id, organization_id, code, detail) VALUES ($1, $2, $3, $4, $5)', [block.blockNumber, p.tx.transactionId, p.tx.organizationId, p.code, p.detail]);
     }
-    await client.query('UPDATE provenance.projection SET chain_id = $1, node_id = $2, last_block = $3, last_header_hash = $4, published_through = GREATEST(published_through, $3), updated_at = now()', [
-      block.chainId,
-      this.options.nodeId,
-      block.blockNumber,
-      block.headerHash,
-    ]);
+    await this.cursor.advance(client, block);
     await this.options.onApplied?.(
       client,
       block,
@@ -278,11 +263,11 @@ export class ProvenanceReadModel implements BlockProjection {
 
   /** Empties the read model; the next catch-up rebuilds it from block 0 (nothing is announced again). */
   async reset(): Promise<void> {
-    await withTransaction(this.options.pool, async (client) => {
-      await client.query('SELECT 1 FROM provenance.projection FOR UPDATE');
-      await client.query(`TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, ${this.state.tables.join(', ')}, provenance.sensor_readings, provenance.sensor_alerts`);
-      await client.query('UPDATE provenance.projection SET last_block = -1, last_header_hash = NULL, updated_at = now()');
-    });
+    await withTransaction(this.options.pool, (client) =>
+      this.cursor.rewind(client, async (c) => {
+        await c.query(`TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, ${this.state.tables.join(', ')}, provenance.sensor_readings, provenance.sensor_alerts`);
+      }),
+    );
   }
 }
 

@@ -119,6 +119,28 @@ export const alertRaisedV1 = z.object({
 });
 export type AlertRaisedV1 = z.infer<typeof alertRaisedV1>;
 
+/**
+ * A finance asset record changed (docs/finance.md, The finance service): one
+ * event per write of a `finance/<kind>/<id>` record by a committed
+ * transaction, with the status before and after it (null for records without
+ * one: payments, documents) and the record as written. Amounts are strings of
+ * minor units, never floats.
+ */
+export const financeRecordChangedV1 = z.object({
+  chainId: z.string().min(1),
+  blockNumber,
+  transactionId: hex32,
+  transactionType: z.string().min(1),
+  /** The world-state key written (`finance/receivable/<id>`, `finance/document/<docType>/<hash>` …). */
+  key: z.string().regex(/^finance\/[a-z-]+\/.+$/, 'must be a finance/<kind>/<id> key'),
+  /** The record's id within its kind (the key after `finance/<kind>/`). */
+  id: z.string().min(1),
+  previousStatus: z.string().nullable(),
+  status: z.string().nullable(),
+  record: jsonObject.nullable(),
+});
+export type FinanceRecordChangedV1 = z.infer<typeof financeRecordChangedV1>;
+
 export const Topics = {
   ledgerBlockCommitted: defineTopic('ledger.block.committed.v1', blockCommittedV1, 'A ledger node committed a block to its PostgreSQL.'),
   ledgerForkDetected: defineTopic('ledger.fork.detected.v1', forkDetectedV1, 'A ledger node found two header hashes for one block number and halted.'),
@@ -132,6 +154,14 @@ export const Topics = {
   identityProposalOpened: defineTopic('identity.proposal.opened.v1', proposalOpenedV1, 'A member proposed that an organization join, exit or be expelled.'),
   identityProposalDecided: defineTopic('identity.proposal.decided.v1', proposalDecidedV1, 'A membership proposal was approved, rejected or went stale.'),
   provenanceAlertRaised: defineTopic('provenance.alert.raised.v1', alertRaisedV1, 'A sensor threshold rule was breached: the alert and the event setting its persistent disposition on the subject.'),
+  financeReceivableChanged: defineTopic('finance.receivable.changed.v1', financeRecordChangedV1, 'A receivable certificate was issued or changed (confirmed, transferred, split, encumbered, repaid, frozen …).'),
+  financeFinancingChanged: defineTopic('finance.financing.changed.v1', financeRecordChangedV1, 'A financing was applied for or changed (approved, rejected, withdrawn, disbursed, repaid, released, recourse).'),
+  financeCreditLineChanged: defineTopic('finance.credit-line.changed.v1', financeRecordChangedV1, 'A credit line was granted or changed (limit, status, use).'),
+  financePaymentChanged: defineTopic('finance.payment.changed.v1', financeRecordChangedV1, 'A repayment was recorded with its allocations to holders and financiers.'),
+  financeWarehouseReceiptChanged: defineTopic('finance.warehouse-receipt.changed.v1', financeRecordChangedV1, 'A warehouse receipt was issued or changed (pledged, released, split, merged, frozen, delivered …).'),
+  financeLeaseChanged: defineTopic('finance.lease.changed.v1', financeRecordChangedV1, 'An equipment lease was created or changed (payments, overdue, repossession, completion, refinancing …).'),
+  financeLeasePaymentChanged: defineTopic('finance.lease-payment.changed.v1', financeRecordChangedV1, 'A lessee paid lease installments (the allocation over the schedule).'),
+  financeDocumentChanged: defineTopic('finance.document.changed.v1', financeRecordChangedV1, 'An underlying document (purchase order, invoice, delivery …) was first referenced or its backing changed.'),
 } as const;
 
 export type TopicKey = keyof typeof Topics;

@@ -23,3 +23,4 @@ export { BUS_SCHEMA, busMigrations, messagingMigrations } from './migrations';
 export { type ApplyOutcome, type BlockProjection, ChainFollower, ChainFollowerErrors, type ChainFollowerOptions, type CommittedBlock, type CommittedTransaction, type CommittedWrite, LedgerBlockSource } from './chain-follower';
 export { type ChainStatus, ChainWriter, chainWriterErrors, type ChainWriterOptions, readSigningKey, type SigningIdentity } from './chain-writer';
 export { ChainStateMirror, type ChainStateMirrorOptions } from './chain-state-mirror';
+export { ProjectionCursor, type ProjectionCursorOptions, type ProjectionPosition } from './projection-cursor';
