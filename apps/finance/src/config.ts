@@ -1,2 +1,15 @@
+import { field } from '@alliance/shared/util-config';
+
 /** Variables of the finance service beyond the platform's (see README, Configuration). */
-export const financeConfigShape = {};
+export const financeConfigShape = {
+  /** The chain whose finance records this service serves (the ledger node's CHAIN_ID). */
+  CHAIN_ID: field.identifier('alliance-main'),
+  /** This organization's ledger node: commands are submitted to it; gaps and rebuilds are read from it. */
+  LEDGER_URL: field.optionalHttpUrl(),
+  /** The ledger node whose `ledger.block.committed.v1` events the read model applies (default `<ORG_ID>-node`). */
+  FINANCE_LEDGER_NODE_ID: field.optionalString(),
+  /** How often the read model asks its ledger node for blocks the events have not brought yet. */
+  FINANCE_POLL_INTERVAL_MS: field.positiveInt(1_000),
+  /** A plain key file (`{ organizationId, algorithm, privateKey }`) of an agent of ORG_ID holding the finance permissions (or an admin key); unset: this service only reads. */
+  FINANCE_SIGNING_KEY_FILE: field.optionalString(),
+};
