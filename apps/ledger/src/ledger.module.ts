@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type DynamicModule, Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { Topics } from '@alliance/contracts';
 import { canonicalBytes, fromHex, nodeVerify } from '@alliance/protocol';
-import { agentKeyContracts, roleContracts, deviceContracts, membershipContracts, provenanceContracts, custodyContracts, masterDataContracts, anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
+import { agentKeyContracts, roleContracts, deviceContracts, membershipContracts, provenanceContracts, custodyContracts, masterDataContracts, financeContracts, anchorContract, configUpdateContract, ContractRegistry, genesisContract, type JsonValue, type OrderingLog, orderingTopicOf } from '@alliance/ledger/domain';
 import { KafkaOrderingLog, PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { LedgerNode, VerifierPool } from '@alliance/ledger/feature-node';
 import { createPool } from '@alliance/shared/data-access-postgres';
@@ -16,7 +16,7 @@ export type LedgerConfig = ServiceConfig<typeof ledgerConfigShape>;
 
 /** The contracts every node of this build runs; later modules register theirs here. */
 export function ledgerRegistry(): ContractRegistry {
-  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...deviceContracts, ...membershipContracts, ...provenanceContracts, ...custodyContracts, ...masterDataContracts]);
+  return new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts, ...roleContracts, ...deviceContracts, ...membershipContracts, ...provenanceContracts, ...custodyContracts, ...masterDataContracts, ...financeContracts]);
 }
 
 interface NodeKeyFile {
