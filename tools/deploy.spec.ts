@@ -61,7 +61,7 @@ const TOPOLOGY: Record<string, ExpectedService> = {
   'ledger-regulator': { app: 'ledger', orgId: 'regulator', database: 'alliance_regulator', kafka: true, ledgerRole: 'observer', inputs: [observerChain] },
   identity: org1('identity'),
   provenance: { ...org1('provenance'), inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['PROVENANCE_SIGNING_KEY_FILE'] }] },
-  finance: org1('finance'),
+  finance: { ...org1('finance'), inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['FINANCE_SIGNING_KEY_FILE'] }] },
   audit: org1('audit'),
   gateway: { ...org1('gateway'), upstreams: ['IDENTITY_URL', 'LEDGER_URL', 'PROVENANCE_URL', 'FINANCE_URL', 'AUDIT_URL'], publishesPorts: true },
   'audit-regulator': { app: 'audit', orgId: 'regulator', database: 'alliance_regulator', kafka: true },

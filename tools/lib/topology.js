@@ -42,6 +42,7 @@ function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
         ...(service === 'ledger' ? { ...ledgerEnv(chain, 'org1', 'member'), ORDERING_DATABASE_URL: databaseUrl } : {}),
         ...(service === 'identity' ? identityEnv(chain, urls.ledger) : {}),
         ...(service === 'provenance' ? provenanceEnv(chain, 'org1', urls.ledger) : {}),
+        ...(service === 'finance' ? financeEnv(chain, 'org1', urls.ledger) : {}),
         ...(['provenance', 'finance', 'audit'].includes(service) ? authEnv(urls.identity) : {}),
       },
     })),
@@ -70,7 +71,7 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
     ledger('regulator', 14, 'observer'),
     { ...org1('identity', 1), env: { ...org1('identity', 1).env, ...identityEnv(chain, url(11)) } },
     { ...withAuth(org1('provenance', 3), url(1)), env: { ...withAuth(org1('provenance', 3), url(1)).env, ...provenanceEnv(chain, 'org1', url(11)) } },
-    withAuth(org1('finance', 4), url(1)),
+    { ...withAuth(org1('finance', 4), url(1)), env: { ...withAuth(org1('finance', 4), url(1)).env, ...financeEnv(chain, 'org1', url(11)) } },
     withAuth(org1('audit', 5), url(1)),
     { id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)) } },
     { id: 'gateway', service: 'gateway', env: { ...base('org1'), PORT: String(port), ...gatewayUpstreams({ identity: url(1), ledger: url(11), provenance: url(3), finance: url(4), audit: url(5) }) } },
@@ -88,6 +89,15 @@ function identityEnv(chain, ledgerUrl) {
  */
 function provenanceEnv(chain, org, ledgerUrl) {
   return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl, PROVENANCE_SIGNING_KEY_FILE: chain.keyFileFor(org) };
+}
+
+/**
+ * Finance follows its organization's ledger node and signs commands with the
+ * organization's key (in the demo, the demo key that also signs its node),
+ * like provenance.
+ */
+function financeEnv(chain, org, ledgerUrl) {
+  return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl, FINANCE_SIGNING_KEY_FILE: chain.keyFileFor(org) };
 }
 
 /** Services that check callers verify access tokens with their organization's identity service's keys. */
