@@ -130,12 +130,8 @@ export function allocateProportionally(total: string, weights: readonly string[]
   if (w.length === 0 || sum === 0n) throw new RangeError('allocateProportionally needs weights that sum to more than 0');
   const shares = w.map((x) => (t * x) / sum);
   const rests = w.map((x, i) => ({ i, r: (t * x) % sum }));
-  let left = t - shares.reduce((s, x) => s + x, 0n);
+  const left = t - shares.reduce((s, x) => s + x, 0n);
   rests.sort((a, b) => (a.r === b.r ? a.i - b.i : a.r > b.r ? -1 : 1));
-  for (const { i } of rests) {
-    if (left === 0n) break;
-    shares[i]! += 1n;
-    left -= 1n;
-  }
-  return shares.map(amountOf);
+  const extra = new Set(rests.slice(0, Number(left)).map((r) => r.i));
+  return shares.map((share, i) => amountOf(extra.has(i) ? share + 1n : share));
 }
