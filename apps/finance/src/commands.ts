@@ -167,8 +167,9 @@ export class CommandService {
     }
     if (row.status === 'submitted' || (row.status === 'invalid' && row.detail === null)) {
       const status = await writer.status(row.transaction_id);
-      if (status.status === 'committed') await this.options.catchUp(status.blockNumber);
-      else if (status.status === 'invalid') await this.refuse(row, status.code, status.detail ?? status.code, status.blockNumber);
+      // Either verdict: what the caller reads next includes the block that gave it.
+      if (status.status === 'committed' || status.status === 'invalid') await this.options.catchUp(status.blockNumber);
+      if (status.status === 'invalid') await this.refuse(row, status.code, status.detail ?? status.code, status.blockNumber);
       // The node lost it (a restart before it was ordered): submit the same bytes again.
       else if (status.status === 'unknown' && row.status === 'submitted') await pool.query(`UPDATE finance.commands SET status = 'pending' WHERE command_id = $1 AND status = 'submitted'`, [row.command_id]);
     }

@@ -9,7 +9,7 @@ import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { type CommandRoute, COMMAND_ROUTES, operationOf, paramsOf } from './command-routes';
 import { CommandErrors, type CommandService, type Receipt, refusalOf } from './commands';
-import type { FinanceReadModel } from './read-model';
+import { financeKeyOf, type FinanceReadModel, type FinanceRecordKind } from './read-model';
 
 export const COMMAND_SERVICE = Symbol('alliance.finance-commands');
 export const FINANCE_READ_MODEL = Symbol('alliance.finance-read-model');
@@ -60,6 +60,16 @@ function waitOf(prefer: string | string[] | undefined): number {
 }
 
 const statusUrl = (req: Request, transactionId: string) => `${req.baseUrl ?? ''}/finance/v1/transactions/${transactionId}`;
+
+/** Where a created record is read (`GET /finance/v1/<resource>/{id}`). */
+const RESOURCE_OF_KIND: Partial<Record<FinanceRecordKind, string>> = {
+  receivable: 'receivables',
+  financing: 'financings',
+  'credit-line': 'credit-lines',
+  payment: 'payments',
+  'warehouse-receipt': 'warehouse-receipts',
+  lease: 'leases',
+};
 
 /**
  * What the client sent, checked for shape and turned into the transaction's
@@ -112,7 +122,12 @@ async function runCommand(commands: CommandService, route: CommandRoute, req: Re
   if (receipt.status === 'pending') {
     res.status(202);
     res.setHeader('Location', statusUrl(req, receipt.transactionId));
-  } else res.status(route.creates ? 201 : 200);
+  } else if (route.creates) {
+    res.status(201);
+    const target = financeKeyOf(route.record(payload));
+    const resource = target && RESOURCE_OF_KIND[target.kind];
+    if (target && resource) res.setHeader('Location', `${req.baseUrl ?? ''}/finance/v1/${resource}/${encodeURIComponent(target.id)}`);
+  } else res.status(200);
   return receipt;
 }
 

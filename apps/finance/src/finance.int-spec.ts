@@ -67,6 +67,7 @@ describe('finance service: commands signed per organization, decided by the cont
   it('issues a receivable with an Idempotency-Key; the same request again answers the same receipt, another body 409', async () => {
     const first = await org('org1').send('POST', '/receivables', issue(), { 'idempotency-key': `issue-${run}` });
     expect(first.status, JSON.stringify(first.body)).toBe(201);
+    expect(first.headers.get('location')).toMatch(new RegExp(`/finance/v1/receivables/${R}$`));
     issued = first.body as unknown as Receipt;
     expect(issued.record).toMatchObject({ receivableId: R, rootId: R, issuer: 'org1', holder: 'org1', debtor: 'org2', faceValue: '100000', paidAmount: '0', status: 'issued', encumbrance: null, frozen: null });
     const again = await org('org1').send('POST', '/receivables', issue(), { 'idempotency-key': `issue-${run}` });
@@ -140,6 +141,9 @@ describe('finance service: commands signed per organization, decided by the cont
     refusedId = details.transactionId;
     const { rows } = await pool().query('SELECT encumbrance_kind, encumbrance_financing_id, encumbrance_financier FROM finance.receivables WHERE receivable_id = $1', [R_A]);
     expect(rows).toEqual([{ encumbrance_kind: 'discounting', encumbrance_financing_id: F1, encumbrance_financier: 'org3' }]);
+    // The refusal answered once org4's own read model applied its block: it shows the winner's lock.
+    const seen = await org('org4').service.runtime.pool.query('SELECT encumbrance_financing_id, record->>\'status\' AS status FROM finance.receivables WHERE receivable_id = $1', [R_A]);
+    expect(seen.rows).toEqual([{ encumbrance_financing_id: F1, status: 'confirmed' }]);
   });
 
   it('answers a refused transaction’s receipt at its status URL with the contract’s code', async () => {
