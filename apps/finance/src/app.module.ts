@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { ServiceDefinition } from '@alliance/shared/feature-platform';
 import { financeConfigShape } from './config';
-import { type FinanceConfig, financeControllers, FinanceModule } from './finance.module';
+import { type FinanceConfig, financeControllers, FinanceModule, financeResolvers } from './finance.module';
 
 /** The finance service as the platform runs it: schema, routes prefix, config, feature modules. */
 export const financeService: ServiceDefinition<FinanceConfig> = {
@@ -13,7 +13,7 @@ export const financeService: ServiceDefinition<FinanceConfig> = {
   configShape: financeConfigShape,
   migrationsDir: join(__dirname, '..', 'migrations'),
   graphql: 'subgraph',
-  surface: [...financeControllers],
+  surface: [...financeControllers, ...financeResolvers],
   imports(runtime) {
     return [FinanceModule.forRoot(runtime)];
   },

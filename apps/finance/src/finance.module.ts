@@ -4,10 +4,14 @@ import { OUTBOX, type ServiceConfig, type ServiceRuntime, TRANSPORT } from '@all
 import { CommandService } from './commands';
 import type { financeConfigShape } from './config';
 import { COMMAND_SERVICE, FINANCE_FOLLOWER, FINANCE_READ_MODEL, FinanceCommandsController, FinanceReadModelController, FinanceTransactionsController } from './finance-api';
+import { FinanceResolver } from './finance-graphql';
+import { FINANCE_QUERIES, FinanceQueries } from './finance-queries';
+import { FinanceQueriesController } from './finance-query-api';
 import { FinanceReadModel } from './read-model';
 
 /** What the finance service serves (docs/authorization.md is generated from these). */
-export const financeControllers = [FinanceCommandsController, FinanceTransactionsController, FinanceReadModelController];
+export const financeControllers = [FinanceCommandsController, FinanceTransactionsController, FinanceReadModelController, FinanceQueriesController];
+export const financeResolvers = [FinanceResolver];
 
 export type FinanceConfig = ServiceConfig<typeof financeConfigShape>;
 
@@ -85,6 +89,8 @@ export class FinanceModule {
               logger: (level, message, context) => log[level](context ?? {}, message),
             }),
         },
+        { provide: FINANCE_QUERIES, useFactory: () => new FinanceQueries(runtime.pool) },
+        ...financeResolvers,
         FinanceLifecycle,
       ],
       exports: [FINANCE_READ_MODEL, COMMAND_SERVICE],
