@@ -5,17 +5,10 @@
  * of `epcis_event_hash_generator/dl_normaliser.py` of the reference implementation, pattern for pattern
  * and offset for offset, including its fixed string offsets; `null` where the reference returns None.
  */
+import { gs1CheckDigit as chainGs1CheckDigit } from '@alliance/ledger/domain';
 
 /** Check digit of GTIN-8/12/13/14, GLN, SSCC, GSIN, GSRN, GSRN-P (GS1 General Specifications §7.9.1). */
-export function gs1CheckDigit(keyWithoutCheckDigit: string): number {
-  let sum = 0;
-  const n = keyWithoutCheckDigit.length;
-  for (let i = 0; i < n; i++) {
-    const digit = Number(keyWithoutCheckDigit[n - 1 - i]);
-    sum += i % 2 === 0 ? digit * 3 : digit;
-  }
-  return Math.ceil(sum / 10) * 10 - sum;
-}
+export const gs1CheckDigit = (keyWithoutCheckDigit: string): number => Number(chainGs1CheckDigit(keyWithoutCheckDigit));
 
 // One character of an EPC URI serial component (TDS §A, percent-escapes as the reference allows them).
 const C = "(?:%2[125-9A-Fa-f]|%3[0-9A-Fa-f]|%4[1-9A-Fa-f]|%5[0-9AaFf]|%6[1-9A-Fa-f]|%7[0-9Aa]|[!')(*+,.0-9:;=A-Za-z_-])";

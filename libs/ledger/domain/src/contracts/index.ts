@@ -11,4 +11,5 @@ export * from './provenance';
 export * from './custody';
 export * from './sensors';
 export * from './master-data';
+export * from './gs1';
 export * from './finance';

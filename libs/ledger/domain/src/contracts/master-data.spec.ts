@@ -3,7 +3,8 @@ import { canonicalBytes, type Envelope, generateKeyPair, keyId, signTransaction,
 import { agentKeyContracts } from './agent-keys';
 import { CONFIG_KEY, genesisContract } from './config';
 import { executeBlock } from './executor';
-import { checkMasterDataElement, gs1CheckDigitOk, masterDataContracts, masterDataKeyOf, type MasterDataRecord, type MasterDataType } from './master-data';
+import { gs1CheckDigitOk } from './gs1';
+import { checkMasterDataElement, masterDataContracts, masterDataKeyOf, type MasterDataRecord, type MasterDataType } from './master-data';
 import { ContractRegistry } from './registry';
 import { roleContracts } from './roles';
 import type { ChainConfig, JsonValue, VersionedValue } from './types';

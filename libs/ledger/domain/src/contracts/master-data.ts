@@ -1,3 +1,4 @@
+import { gs1CheckDigitOk } from './gs1';
 import { exactFields, reject } from './agent-keys';
 import { mayActWith } from './roles';
 import type { ContractContext, ContractHandler, ContractOutcome, JsonValue, StateWrite } from './types';
@@ -113,12 +114,6 @@ const COUNTRY = /^[A-Z]{2}$/;
 const DATE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
 const DEGREES = /^(-?)(\d{1,3})(?:\.(\d{1,15}))?$/;
 
-/** Whether the last of `digits` is the GS1 check digit of the ones before it (GS1 General Specifications §7.9.1). */
-export function gs1CheckDigitOk(digits: string): boolean {
-  let sum = 0;
-  for (let i = digits.length - 2, weight = 3; i >= 0; i--, weight = 4 - weight) sum += Number(digits[i]) * weight;
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
-}
 
 const invalid = (detail: string) => reject('PROVENANCE.INVALID_MASTERDATA', detail);
 const isOutcome = (v: unknown): v is ContractOutcome => typeof v === 'object' && v !== null && 'ok' in v;

@@ -1,3 +1,4 @@
+import { gs1CheckDigitOk } from './gs1';
 import { canonicalBytes, fromHex, IDENTIFIER_PATTERN, isSignatureAlgorithm, isValidPublicKey, keyId as keyIdOf, SignatureDomain } from '@alliance/protocol';
 import { adminOnly, keyInUse, reject } from './agent-keys';
 import { CONFIG_KEY, requiredApprovals, validateChainConfig } from './config';
@@ -88,13 +89,6 @@ function checkApplication(ctx: ContractContext, value: unknown, proofs: unknown)
   }).map((p) => p.keyId));
   if (proven.size !== ids.length) return reject('IDENTITY.PROOF_MISSING', 'every admin key must sign the application (domain alliance/membership-application/v1)');
   return value as Application;
-}
-
-function gs1CheckDigitOk(digits: string): boolean {
-  const body = digits.slice(0, -1);
-  let sum = 0;
-  for (let i = 0; i < body.length; i++) sum += Number(body[body.length - 1 - i]) * (i % 2 === 0 ? 3 : 1);
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { gs1CheckDigitOk } from './gs1';
 import { isTimestamp, type SignedTelemetry, toBase64Url, toHex, validateSignedTelemetry, type Verifier } from '@alliance/protocol';
 import { exactFields, reject } from './agent-keys';
 import { verifyDeviceTelemetry } from './devices';
@@ -136,12 +137,6 @@ const ITEMS: ReadonlyArray<{ re: RegExp; checked?: (m: RegExpExecArray) => strin
   { re: new RegExp(`^${DL}8004/${V}$`) },
 ];
 
-function checkDigitOk(digits: string): boolean {
-  let sum = 0;
-  for (let i = digits.length - 2, weight = 3; i >= 0; i--, weight = 4 - weight) sum += Number(digits[i]) * weight;
-  return (10 - (sum % 10)) % 10 === Number(digits[digits.length - 1]);
-}
-
 /**
  * What a sensor subject is, from its canonical GS1 Digital Link on
  * `https://id.gs1.org/`: `product` a GTIN (`…/01/<gtin>`), `shipment` an SSCC
@@ -153,12 +148,12 @@ function checkDigitOk(digits: string): boolean {
 export function sensorSubjectKindOf(id: unknown): SensorSubjectKind | undefined {
   if (typeof id !== 'string' || id.length > MAX_SUBJECT_LENGTH) return undefined;
   const product = PRODUCT.exec(id);
-  if (product) return checkDigitOk(product[1]) ? 'product' : undefined;
+  if (product) return gs1CheckDigitOk(product[1]) ? 'product' : undefined;
   const shipment = SHIPMENT.exec(id);
-  if (shipment) return checkDigitOk(shipment[1]) ? 'shipment' : undefined;
+  if (shipment) return gs1CheckDigitOk(shipment[1]) ? 'shipment' : undefined;
   for (const { re, checked } of ITEMS) {
     const m = re.exec(id);
-    if (m) return !checked || checkDigitOk(checked(m)) ? 'item' : undefined;
+    if (m) return !checked || gs1CheckDigitOk(checked(m)) ? 'item' : undefined;
   }
   return undefined;
 }

@@ -71,10 +71,13 @@ export function textOf(value: unknown, field: string, required = false): string 
   return value;
 }
 
-export function assetOf<T extends AssetRecord>(ctx: ContractContext, kind: AssetKind, id: string): T | undefined {
-  const value = ctx.state.get(assetKeyOf(kind, id))?.value;
+/** The record at `key`, or undefined when there is none (or it was deleted). */
+export function recordOf<T>(ctx: ContractContext, key: string): T | undefined {
+  const value = ctx.state.get(key)?.value;
   return value === null || value === undefined ? undefined : (value as unknown as T);
 }
+
+export const assetOf = <T extends AssetRecord>(ctx: ContractContext, kind: AssetKind, id: string): T | undefined => recordOf<T>(ctx, assetKeyOf(kind, id));
 
 /** The record written whole, stamped with this transaction. */
 export function assetWrite<T extends AssetRecord>(ctx: ContractContext, kind: AssetKind, id: string, record: T): StateWrite {

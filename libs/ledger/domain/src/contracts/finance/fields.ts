@@ -54,7 +54,4 @@ export const unknownAsset = (kind: AssetKind, id: string): ContractOutcome => re
 /** A record that is not an asset (financing, credit line, payment, document), written whole. */
 export const recordWrite = (key: string, record: object): StateWrite => ({ key, value: record as unknown as JsonValue });
 
-export const recordOf = <T>(ctx: ContractContext, key: string): T | undefined => {
-  const value = ctx.state.get(key)?.value;
-  return value === null || value === undefined ? undefined : (value as unknown as T);
-};
+export { recordOf } from './assets';

@@ -1,3 +1,4 @@
+import { gs1CheckDigit } from '../gs1';
 import { canonicalBytes, sha256, toBase64Url, toHex, utf8 } from '@alliance/protocol';
 import { reject } from '../agent-keys';
 import { type CustodyItem, itemKeyOf } from '../custody';
@@ -151,12 +152,6 @@ const decodeLink = (value: string): string | undefined => {
 };
 const decodeUrn = (value: string) => value.replace(/%([0-9A-Fa-f]{2})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16)));
 
-function gtinCheckDigit(first13: string): string {
-  let sum = 0;
-  for (let i = 0; i < 13; i++) sum += Number(first13[i]) * (i % 2 === 0 ? 3 : 1);
-  return String((10 - (sum % 10)) % 10);
-}
-
 /** The GS1 key of a leasable item's Digital Link, decoded; undefined for anything else. */
 function keyOfItem(item: string): Gs1Key | undefined {
   const giai = GIAI_ITEM.exec(item);
@@ -179,7 +174,7 @@ function keyOfUrn(urn: string): Gs1Key | undefined {
   const sgtin = SGTIN_URN.exec(urn);
   if (!sgtin || sgtin[1].length + sgtin[2].length !== 13) return undefined;
   const first13 = sgtin[2][0] + sgtin[1] + sgtin[2].slice(1);
-  return { gtin: first13 + gtinCheckDigit(first13), serial: decodeUrn(sgtin[3]) };
+  return { gtin: first13 + gs1CheckDigit(first13), serial: decodeUrn(sgtin[3]) };
 }
 
 const sameKey = (a: Gs1Key, b: Gs1Key | undefined) =>
