@@ -3,7 +3,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { accessOf, type AccessEntry, type ServiceDefinition } from '@alliance/shared/feature-platform';
+import { accessOf, type AccessEntry, permissionsOf, type ServiceDefinition } from '@alliance/shared/feature-platform';
 import { identityService } from '../apps/identity/src/app.module';
 import { ledgerService } from '../apps/ledger/src/app.module';
 import { provenanceService } from '../apps/provenance/src/app.module';
@@ -21,7 +21,10 @@ function who(entry: AccessEntry): string {
   if (rule.kind === 'public') return `anyone — ${rule.reason}`;
   if (rule.kind === 'authenticated') return 'signed in';
   const scope = rule.scope.from === 'service' ? 'the organization running the service' : `the organization in ${rule.scope.from} \`${rule.scope.name}\``;
-  return `\`${rule.permission}\` in ${scope}`;
+  const needed = permissionsOf(rule)
+    .map((p) => `\`${p}\``)
+    .join(' or ');
+  return `${needed} in ${scope}${rule.observerMay ? '; a regulator too (`observerMay`)' : ''}`;
 }
 
 /** What each kind of caller gets, per rule (the matrix the integration test walks). */
@@ -29,7 +32,7 @@ function cells(entry: AccessEntry): string[] {
   const write = entry.kind === 'rest' ? !['GET', 'HEAD', 'OPTIONS'].includes(entry.method) : entry.method === 'Mutation';
   if (entry.rule.kind === 'public') return ['✓', '✓', '✓', '✓'];
   if (entry.rule.kind === 'authenticated') return ['401', '✓', '✓', write ? '403' : '✓'];
-  return ['401', '✓ own org', 'holder ✓, else 403', '403'];
+  return ['401', '✓ own org', 'holder ✓, else 403', entry.rule.observerMay ? '✓ own org' : '403'];
 }
 
 export function authorizationTables(): string {

@@ -4,7 +4,8 @@ import { financeRecordKey } from './read-model';
 /**
  * Every finance command the REST API takes (docs/finance.md, Commands and
  * receipts), as data: its route, the contract transaction it becomes, the
- * permission its caller needs in this organization, the shape of its body
+ * permission its caller needs in this organization (or any one of several;
+ * regulators only where `observerMay`), the shape of its body
  * and the record its receipt carries. Path parameters join the body into the
  * transaction's payload under their own names. The shapes check types only —
  * what a value may be, and whether the operation is allowed, is the
@@ -17,7 +18,10 @@ export interface CommandRoute {
   /** Below `/finance/v1`, Express style (`receivables/:receivableId/confirm`). */
   readonly path: string;
   readonly type: string;
-  readonly permission: string;
+  /** The permission its caller needs in this organization; given several, any one of them will do. */
+  readonly permission: string | readonly [string, ...string[]];
+  /** A write a regulator (a read-only observer) may call too: the freeze and unfreeze only (docs/authorization.md). */
+  readonly observerMay?: true;
   readonly body: z.ZodObject<z.ZodRawShape>;
   /** The world-state key of the record the receipt carries. */
   readonly record: (payload: Record<string, unknown>) => string;
@@ -33,6 +37,8 @@ const WAREHOUSE_RECEIPT = 'finance.warehouse-receipt.manage';
 const LEASE = 'finance.lease.manage';
 /** Observers' freeze and unfreeze: an admin key of the observer organization, or its agent with this permission. */
 const FREEZE = 'finance.asset.freeze';
+/** Mark-overdue and declare-default: the holder's or debtor's staff (receivables) or the financier's (financings); the contract decides which party may. */
+const HOLDER_OR_FINANCIER = [RECEIVABLE, FINANCING] as const;
 
 const str = z.string();
 const body = (shape: z.ZodRawShape = {}) => z.object(shape).strict();
@@ -42,18 +48,20 @@ const receipt = (p: Record<string, unknown>) => financeRecordKey('warehouse-rece
 const lease = (p: Record<string, unknown>) => financeRecordKey('lease', String(p['leaseId']));
 
 /** An action on one existing record: `POST <resource>/:<idField>/<verb>`. */
-function action(resource: string, idField: string, verb: string, type: string, permission: string, record: (p: Record<string, unknown>) => string, shape: z.ZodRawShape, summary: string): CommandRoute {
+function action(resource: string, idField: string, verb: string, type: string, permission: CommandRoute['permission'], record: (p: Record<string, unknown>) => string, shape: z.ZodRawShape, summary: string): CommandRoute {
   const name = `${resource.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}_${verb.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase())}`;
   return { name, method: 'POST', path: `${resource}/:${idField}/${verb}`, type, permission, body: body(shape), record, summary };
 }
 
-const receivableAction = (verb: string, shape: z.ZodRawShape, summary: string) => action('receivables', 'receivableId', verb, `finance.receivable.${verb}`, RECEIVABLE, receivable, shape, summary);
+const receivableAction = (verb: string, shape: z.ZodRawShape, summary: string, permission: CommandRoute['permission'] = RECEIVABLE) =>
+  action('receivables', 'receivableId', verb, `finance.receivable.${verb}`, permission, receivable, shape, summary);
 const financingAction = (verb: string, shape: z.ZodRawShape, summary: string) => action('financings', 'financingId', verb, `finance.financing.${verb}`, FINANCING, financing, shape, summary);
 const receiptAction = (verb: string, shape: z.ZodRawShape, summary: string) => action('warehouse-receipts', 'receiptId', verb, `finance.warehouse-receipt.${verb}`, WAREHOUSE_RECEIPT, receipt, shape, summary);
 const leaseAction = (verb: string, shape: z.ZodRawShape, summary: string) => action('leases', 'leaseId', verb, `finance.lease.${verb}`, LEASE, lease, shape, summary);
 const freezeAction = (verb: 'freeze' | 'unfreeze', shape: z.ZodRawShape, summary: string): CommandRoute => ({
   ...action('assets', 'assetId', verb, `finance.asset.${verb}`, FREEZE, (p) => `finance/${String(p['assetKind'])}/${String(p['assetId'])}`, shape, summary),
   path: `assets/:assetKind/:assetId/${verb}`,
+  observerMay: true,
 });
 
 export const COMMAND_ROUTES: readonly CommandRoute[] = [
@@ -85,8 +93,8 @@ export const COMMAND_ROUTES: readonly CommandRoute[] = [
     creates: true,
     summary: 'The debtor repays a receivable tree `{ paymentId, amount, paymentReference }` (path: its root); the receipt carries the payment and its allocations to holders and financiers',
   },
-  receivableAction('mark-overdue', {}, 'Marks a receivable past its due date overdue (holder, financier or debtor)'),
-  receivableAction('declare-default', { reason: str }, 'Declares an overdue receivable defaulted `{ reason }` (holder or financier, 30 days past due)'),
+  receivableAction('mark-overdue', {}, 'Marks a receivable past its due date overdue (holder, financier or debtor)', HOLDER_OR_FINANCIER),
+  receivableAction('declare-default', { reason: str }, 'Declares an overdue receivable defaulted `{ reason }` (holder or financier, 30 days past due)', HOLDER_OR_FINANCIER),
   {
     name: 'creditLines_grant',
     method: 'POST',

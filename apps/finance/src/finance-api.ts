@@ -156,7 +156,7 @@ for (const route of COMMAND_ROUTES) {
   const descriptor = Object.getOwnPropertyDescriptor(proto, route.name) as PropertyDescriptor;
   for (const decorate of [
     (route.method === 'POST' ? Post : Patch)(route.path),
-    RequirePermission(route.permission),
+    RequirePermission(route.permission, { from: 'service' }, route.observerMay ? { observerMay: true } : {}),
     ApiOperation({ summary: `${route.summary} → \`${route.type}\`; answers the receipt { transactionId, status, blockNumber, record } (201/200), 202 with its status URL after 10 s, or the contract's refusal` }),
   ]) {
     decorate(proto, route.name, descriptor);

@@ -12,10 +12,28 @@ import type { ServiceRuntime } from './runtime';
  * on every controller or resolver method (or its class); a route without a
  * rule needs a signed-in principal.
  */
-export type AccessRule =
-  | { readonly kind: 'public'; readonly reason: string }
-  | { readonly kind: 'authenticated' }
-  | { readonly kind: 'permission'; readonly permission: string; readonly scope: ScopeSource };
+export type AccessRule = { readonly kind: 'public'; readonly reason: string } | { readonly kind: 'authenticated' } | PermissionRule;
+
+/** A principal holding a permission in the scope organization. */
+export interface PermissionRule {
+  readonly kind: 'permission';
+  /** The permission needed (the first, when any of several will do). */
+  readonly permission: string;
+  /** Further permissions any one of which does as well as `permission` (absent: `permission` alone). */
+  readonly alternatives?: readonly string[];
+  readonly scope: ScopeSource;
+  /**
+   * The one exemption from "regulators never write": a read-only (observer)
+   * principal may call this write too — it still needs the permission. Only
+   * the finance freeze and unfreeze carry it (docs/authorization.md).
+   */
+  readonly observerMay?: true;
+}
+
+/** What a permission rule may add: `observerMay` opens the write to observers (regulators). */
+export interface PermissionRuleOptions {
+  readonly observerMay?: true;
+}
 
 /** Which organization a permission is needed in: the service's own, or one named by the request. */
 export type ScopeSource = { readonly from: 'service' } | { readonly from: 'param' | 'query' | 'body'; readonly name: string };
@@ -26,14 +44,32 @@ export const ACCESS_RULE = 'alliance:access-rule';
 export const Public = (reason: string) => SetMetadata(ACCESS_RULE, { kind: 'public', reason } satisfies AccessRule);
 /** Any signed-in principal (a regulator reads; it never writes). */
 export const Authenticated = () => SetMetadata(ACCESS_RULE, { kind: 'authenticated' } satisfies AccessRule);
-/** A principal holding `permission` in the scope organization (an admin key holds every permission of its own organization). */
-export const RequirePermission = (permission: string, scope: ScopeSource = { from: 'service' }) => SetMetadata(ACCESS_RULE, { kind: 'permission', permission, scope } satisfies AccessRule);
+/**
+ * A principal holding `permission` — or, given several, any one of them — in
+ * the scope organization (an admin key holds every permission of its own
+ * organization); `options.observerMay` lets a regulator call the write too.
+ */
+export const RequirePermission = (permission: string | readonly [string, ...string[]], scope: ScopeSource = { from: 'service' }, options: PermissionRuleOptions = {}) =>
+  SetMetadata(ACCESS_RULE, permissionRule(permission, scope, options) satisfies AccessRule);
+
+/** The rule `RequirePermission` declares. */
+export function permissionRule(permission: string | readonly [string, ...string[]], scope: ScopeSource = { from: 'service' }, options: PermissionRuleOptions = {}): PermissionRule {
+  const [first, ...alternatives] = typeof permission === 'string' ? [permission] : permission;
+  if (first === undefined) throw new Error('a permission rule names at least one permission');
+  return { kind: 'permission', permission: first, ...(alternatives.length > 0 ? { alternatives } : {}), scope, ...(options.observerMay === true ? { observerMay: true } : {}) };
+}
+
+/** Every permission a rule accepts, any one of which will do. */
+export const permissionsOf = (rule: PermissionRule): readonly string[] => [rule.permission, ...(rule.alternatives ?? [])];
 
 export const AccessErrors = {
   missing: () => new AllianceError('AUTH.TOKEN_MISSING', 'unauthenticated', 'sign in first: send Authorization: Bearer <access token> (POST /identity/v1/auth/challenges, then /auth/tokens)'),
   claims: () => new AllianceError('AUTH.TOKEN_CLAIMS', 'unauthenticated', 'the access token does not carry an Alliance principal'),
   readOnly: () => new AllianceError('AUTH.READ_ONLY', 'forbidden', 'a regulator’s access is read-only'),
-  forbidden: (permission: string, scope: string) => new AllianceError('AUTH.FORBIDDEN', 'forbidden', `this needs permission ${permission} in ${scope}`, { details: { permission, scope } }),
+  forbidden: (permission: string, scope: string, anyOf: readonly string[] = [permission]) =>
+    anyOf.length > 1
+      ? new AllianceError('AUTH.FORBIDDEN', 'forbidden', `this needs one of the permissions ${anyOf.join(', ')} in ${scope}`, { details: { permission, permissions: [...anyOf], scope } })
+      : new AllianceError('AUTH.FORBIDDEN', 'forbidden', `this needs permission ${permission} in ${scope}`, { details: { permission, scope } }),
   notConfigured: () => new AllianceError('AUTH.NOT_CONFIGURED', 'unavailable', 'this service cannot verify access tokens: AUTH_JWKS_URL is not set'),
   jwksUnavailable: (cause: unknown) => new AllianceError('AUTH.JWKS_UNAVAILABLE', 'unavailable', 'the identity service’s keys (AUTH_JWKS_URL) cannot be read now', { cause }),
 };
@@ -152,13 +188,19 @@ export async function authenticate(header: string | string[] | undefined, verifi
   return verifier.verify(match[1]);
 }
 
-/** The rule applied to a signed-in principal: regulators never write; a permission must be held in the scope. */
+/**
+ * The rule applied to a signed-in principal: regulators never write, but on a
+ * permission rule that says `observerMay`; a permission (any one of the
+ * rule's) must be held in the scope.
+ */
 export function authorize(rule: AccessRule, principal: Principal, write: boolean, scopeOf: (source: ScopeSource) => string): void {
   if (rule.kind === 'public') return;
-  if (write && isReadOnly(principal)) throw AccessErrors.readOnly();
+  const observerMay = rule.kind === 'permission' && rule.observerMay === true;
+  if (write && isReadOnly(principal) && !observerMay) throw AccessErrors.readOnly();
   if (rule.kind === 'permission') {
     const scope = scopeOf(rule.scope);
-    if (!mayAct(principal, rule.permission, scope)) throw AccessErrors.forbidden(rule.permission, scope);
+    const anyOf = permissionsOf(rule);
+    if (!anyOf.some((permission) => mayAct(principal, permission, scope))) throw AccessErrors.forbidden(rule.permission, scope, anyOf);
   }
 }
 
