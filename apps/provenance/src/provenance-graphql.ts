@@ -1,12 +1,14 @@
 import { Inject } from '@nestjs/common';
-import { Args, Context, Directive, Field, InputType, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
-import { Authenticated, principalOfRequest } from '@alliance/shared/feature-platform';
+import { ModuleRef } from '@nestjs/core';
+import { Args, Context, Directive, Field, InputType, Int, ObjectType, Parent, Query, ResolveField, Resolver, ResolveReference, Subscription } from '@nestjs/graphql';
+import { AssetTelemetry, authenticate, Authenticated, principalOfRequest, TOKEN_VERIFIER, type TokenVerifier } from '@alliance/shared/feature-platform';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { ALERT_SERVICE, type AlertRecord, type AlertService } from './alerts';
 import { parseEventQuery } from './event-query';
 import type { EventRepository } from './events';
 import { EVENT_REPOSITORY, TRACE_SERVICE } from './provenance-api';
+import { TELEMETRY_SERVICE, type TelemetryKey, telemetryKeyOf, type TelemetryLocation, type TelemetryService, type TelemetryUsage, telemetryWindowOf } from './telemetry';
 import { MAX_TRACE_DEPTH, type RecallItem, type Trace, type TraceDirection, type TraceService } from './trace';
 
 @InputType({ description: 'One EPCIS query parameter of GET /provenance/v1/epcis/events (e.g. name "EQ_bizStep", value "shipping"); repeat a name for several values' })
@@ -306,5 +308,97 @@ export class ProvenanceResolver {
   async recallReport(@Args('epc') epc: string, @Args('depth', { type: () => Int, nullable: true }) depth?: number | null): Promise<RecallReport> {
     const report = await this.traces.recall(epc, { depth: depth ?? MAX_TRACE_DEPTH });
     return { root: report.root, generatedAt: report.generatedAt, items: report.items.map((i: RecallItem) => ({ ...i })), truncated: report.trace.truncated };
+  }
+}
+
+@ObjectType({ description: 'What a device measured of one measurement type in one unit' })
+@Directive('@shareable')
+export class ProvenanceTelemetryUsage {
+  @Field() measurementType!: string;
+  @Field() uom!: string;
+  @Field(() => Int, { description: 'Readings (one per instant, however often anchored)' }) count!: number;
+  @Field({ description: 'UTC' }) firstObservedAt!: string;
+  @Field({ description: 'UTC' }) lastObservedAt!: string;
+  @Field({ description: 'The smallest reading, compared as an exact decimal, as signed' }) min!: string;
+  @Field({ description: 'The largest reading, compared as an exact decimal, as signed' }) max!: string;
+  @Field({ description: 'The reading observed last (exact decimal)' }) lastValue!: string;
+}
+
+@ObjectType({ description: 'Where an item was last seen: the newest EPCIS event naming it with a read point or business location' })
+@Directive('@shareable')
+export class ProvenanceTelemetryLocation {
+  @Field() eventId!: string;
+  @Field({ description: 'UTC' }) eventTime!: string;
+  @Field(() => String, { nullable: true }) readPoint!: string | null;
+  @Field(() => String, { nullable: true }) bizLocation!: string | null;
+  @Field(() => String, { nullable: true }) bizStep!: string | null;
+}
+
+interface RequestWithHeaders {
+  readonly headers?: Record<string, string | string[] | undefined>;
+  principal?: unknown;
+}
+
+/**
+ * Telemetry of a device-identified asset (docs/provenance.md, Telemetry of a
+ * device and its asset): the TelemetryService as REST answers it, on the
+ * federation entity AssetTelemetry (its class, key fields only, is the
+ * platform's; `usage` and `location` are this subgraph's fields). Other
+ * subgraphs point at it by its key (finance's FinanceLease.telemetry) and the
+ * gateway asks this subgraph's `_entities` for the rest.
+ */
+@Resolver(() => AssetTelemetry)
+@Authenticated()
+export class AssetTelemetryResolver {
+  private verifier: TokenVerifier | undefined | null = null;
+
+  constructor(
+    @Inject(TELEMETRY_SERVICE) private readonly telemetry: TelemetryService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  @Query(() => AssetTelemetry, { description: 'Usage and location of a device-identified asset (as GET /provenance/v1/sensors/devices/{deviceId}/telemetry); an unknown device has no usage' })
+  assetTelemetry(@Args('deviceId') deviceId: string, @Args('item', { type: () => String, nullable: true }) item?: string | null): TelemetryKey {
+    return telemetryKeyOf(deviceId, item);
+  }
+
+  /**
+   * `_entities` is the federation library's root field, not a Nest resolver:
+   * the platform's guard does not run for it, so the caller is signed in here
+   * exactly as the guard would check a signed-in route (same verifier, same
+   * AUTH.* errors).
+   */
+  @ResolveReference()
+  async resolveReference(reference: { deviceId?: unknown; item?: unknown }, context: { req?: RequestWithHeaders }): Promise<TelemetryKey> {
+    const req = context?.req;
+    if (!req) throw new AllianceError('AUTH.TOKEN_MISSING', 'unauthenticated', 'sign in first');
+    req.principal = await authenticate(req.headers?.['authorization'], this.tokenVerifier());
+    return telemetryKeyOf(reference.deviceId, reference.item);
+  }
+
+  @ResolveField(() => [ProvenanceTelemetryUsage], { description: 'Per measurement type and unit (byte order); empty for a device with no readings' })
+  usage(
+    @Parent() asset: TelemetryKey,
+    @Args('from', { type: () => String, nullable: true, description: 'Readings observed at or after (RFC 3339 with offset)' }) from?: string | null,
+    @Args('to', { type: () => String, nullable: true, description: 'Readings observed before (RFC 3339 with offset)' }) to?: string | null,
+  ): Promise<TelemetryUsage[]> {
+    return this.telemetry.usage(asset.deviceId, telemetryWindowOf(from, to));
+  }
+
+  @ResolveField(() => ProvenanceTelemetryLocation, { nullable: true, description: 'Null without an item or when no event places it' })
+  async location(@Parent() asset: TelemetryKey): Promise<TelemetryLocation | null> {
+    return asset.item === null ? null : this.telemetry.location(asset.item);
+  }
+
+  /** The platform's token verifier (its root module provides it, unexported), or none when AUTH_JWKS_URL is unset. */
+  private tokenVerifier(): TokenVerifier | undefined {
+    if (this.verifier === null) {
+      try {
+        this.verifier = this.moduleRef.get<TokenVerifier>(TOKEN_VERIFIER, { strict: false });
+      } catch {
+        this.verifier = undefined;
+      }
+    }
+    return this.verifier;
   }
 }

@@ -19,16 +19,17 @@ import {
   TraceController,
 } from './provenance-api';
 import { PrivateDataStore } from './private-data';
-import { ProvenanceResolver } from './provenance-graphql';
+import { AssetTelemetryResolver, ProvenanceResolver } from './provenance-graphql';
 import { PRIVATE_DATA_STORE, PrivateDataController } from './private-data-api';
 import { ProvenanceReadModel, transferEvents } from './read-model';
 import { sensorBatchEvents, SensorAlerts } from './sensor-read-model';
 import { AlertsController, SensorsController } from './sensors-api';
+import { TELEMETRY_SERVICE, TelemetryService } from './telemetry';
 import { TraceService } from './trace';
 
 /** What the provenance service serves (docs/authorization.md is generated from these). */
 export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, MasterDataController, SensorsController, AlertsController, ProvenanceReadModelController];
-export const provenanceResolvers = [ProvenanceResolver];
+export const provenanceResolvers = [ProvenanceResolver, AssetTelemetryResolver];
 
 export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;
 
@@ -120,6 +121,7 @@ export class ProvenanceModule {
         { provide: EVENT_REPOSITORY, inject: [PRIVATE_DATA_STORE], useFactory: (store: PrivateDataStore) => new EventRepository(runtime.pool, writer, store) },
         { provide: TRACE_SERVICE, useFactory: () => new TraceService(runtime.pool) },
         { provide: ALERT_SERVICE, useFactory: () => new AlertService(runtime.pool) },
+        { provide: TELEMETRY_SERVICE, useFactory: () => new TelemetryService(runtime.pool) },
         ...provenanceResolvers,
         ProvenanceLifecycle,
       ],

@@ -8,6 +8,7 @@ import { AllianceError } from '@alliance/shared/util-errors';
 import { ALERT_SERVICE, type AlertService, MAX_ALERT_PAGE } from './alerts';
 import { CHAIN_WRITER, itemOf, PROVENANCE_FOLLOWER, PROVENANCE_READ_MODEL, writeAndApply } from './provenance-api';
 import type { ProvenanceReadModel } from './read-model';
+import { TELEMETRY_SERVICE, telemetryKeyOf, type TelemetryService, telemetryWindowOf } from './telemetry';
 
 const RULE_PREFIX = 'provenance/sensor-rule/';
 
@@ -32,6 +33,7 @@ export class SensorsController {
     @Inject(PROVENANCE_READ_MODEL) private readonly readModel: ProvenanceReadModel,
     @Inject(PROVENANCE_FOLLOWER) private readonly follower: ChainFollower,
     @Inject(ALERT_SERVICE) private readonly alerts: AlertService,
+    @Inject(TELEMETRY_SERVICE) private readonly telemetry: TelemetryService,
   ) {}
 
   private write(type: string, payload: Record<string, unknown>) {
@@ -65,6 +67,19 @@ export class SensorsController {
     const rows = await this.readModel.records<Record<string, unknown>>(prefix, after ? `${RULE_PREFIX}${after}` : null, n + 1);
     const items = rows.slice(0, n).map((r) => r.value);
     return { items, next: rows.length > n ? rows[n - 1].key.slice(RULE_PREFIX.length) : null };
+  }
+
+  @Get('devices/:deviceId/telemetry')
+  @Authenticated()
+  @ApiOperation({
+    summary:
+      'Usage and location of a device-identified asset: per measurement type and unit, the count, first and last observedAt, min, max and last value (exact decimals) of the device’s readings (`from` ≤ observedAt < `to`, RFC 3339 with offset), and the newest EPCIS event naming `item` (URN or Digital Link) with a read point or business location; an unknown device has no usage',
+  })
+  @ApiQuery({ name: 'item', required: false })
+  @ApiQuery({ name: 'from', required: false })
+  @ApiQuery({ name: 'to', required: false })
+  deviceTelemetry(@Param('deviceId') deviceId: string, @Query('item') item?: string, @Query('from') from?: string, @Query('to') to?: string) {
+    return this.telemetry.telemetry(telemetryKeyOf(deviceId, item), telemetryWindowOf(from, to));
   }
 
   @Delete('rules/:ruleId')
