@@ -7,6 +7,7 @@ import { COMMAND_SERVICE, FINANCE_FOLLOWER, FINANCE_READ_MODEL, FinanceCommandsC
 import { FinanceResolver } from './finance-graphql';
 import { FINANCE_QUERIES, FinanceQueries } from './finance-queries';
 import { FinanceQueriesController } from './finance-query-api';
+import { HoldWatcher } from './holds';
 import { FinanceReadModel } from './read-model';
 
 /** What the finance service serves (docs/authorization.md is generated from these). */
@@ -15,19 +16,25 @@ export const financeResolvers = [FinanceResolver];
 
 export type FinanceConfig = ServiceConfig<typeof financeConfigShape>;
 
+/** The hold watcher (holds.ts), or null when this service has no signing key. */
+export const HOLD_WATCHER = Symbol('alliance.finance-hold-watcher');
+
 @Injectable()
 class FinanceLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   constructor(
     @Inject(FINANCE_FOLLOWER) private readonly follower: ChainFollower,
     @Inject(COMMAND_SERVICE) private readonly commands: CommandService,
+    @Inject(HOLD_WATCHER) private readonly holds: HoldWatcher | null,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.follower.start();
     this.commands.start();
+    await this.holds?.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    await this.holds?.stop();
     await this.commands.stop();
     await this.follower.stop();
   }
@@ -89,11 +96,28 @@ export class FinanceModule {
               logger: (level, message, context) => log[level](context ?? {}, message),
             }),
         },
+        {
+          provide: HOLD_WATCHER,
+          inject: [COMMAND_SERVICE, FINANCE_FOLLOWER, { token: TRANSPORT, optional: true }],
+          useFactory: (commands: CommandService, follower: ChainFollower, transport: Transport | undefined) =>
+            writer.organizationId && config.FINANCE_HOLD_WATCH === 'true'
+              ? new HoldWatcher({
+                  pool: runtime.pool,
+                  commands,
+                  organizationId: writer.organizationId,
+                  transport,
+                  lastBlock: () => readModel.lastBlock(),
+                  catchUp: (blockNumber) => follower.catchUp(blockNumber),
+                  sweepIntervalMs: config.FINANCE_HOLD_SWEEP_MS,
+                  logger: (level, message, context) => log[level](context ?? {}, message),
+                })
+              : null,
+        },
         { provide: FINANCE_QUERIES, useFactory: () => new FinanceQueries(runtime.pool) },
         ...financeResolvers,
         FinanceLifecycle,
       ],
-      exports: [FINANCE_READ_MODEL, COMMAND_SERVICE],
+      exports: [FINANCE_READ_MODEL, COMMAND_SERVICE, HOLD_WATCHER],
     };
   }
 }

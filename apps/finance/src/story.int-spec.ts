@@ -4,16 +4,10 @@
 // split across two tiers of suppliers, financed once (every second financing refused by the contract),
 // repaid by the debtor and settled to the holders and the financier.
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { simpleInterest, daysBetween, utcDateOf } from '@alliance/ledger/domain';
-import { toHex, verifyReceipt } from '@alliance/protocol';
-import { startService, type RunningService } from '@alliance/shared/feature-platform';
-import { freePort } from '@alliance/shared/testing';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { provenanceService } from '../../provenance/src/main';
+import { verifyReceipt } from '@alliance/protocol';
+import type { RunningService } from '@alliance/shared/feature-platform';
 import { call, FinanceTestChain, member, until } from '../test/harness';
 
 const run = Date.now().toString(36);
@@ -74,27 +68,9 @@ describe('supply-chain finance story: provenance capture → receivable issued, 
 
   beforeAll(async () => {
     await chain.startAll(inject('databaseUrl'), 'finance_story', ['org1', 'org2', 'org3', 'org4', 'org5', 'org6']);
-    const org1 = chain.members[0];
-    const dir = mkdtempSync(join(tmpdir(), 'alliance-story-'));
-    const keyFile = join(dir, 'org1.key.json');
-    writeFileSync(keyFile, JSON.stringify({ warning: 'TEST KEY', organizationId: 'org1', algorithm: 'ed25519', privateKey: toHex(org1.admin.privateKey), publicKey: toHex(org1.admin.publicKey) }));
-    provenance = await startService(provenanceService, {
-      DATABASE_URL: fin('org1').service.runtime.config.DATABASE_URL,
-      MESSAGING: 'postgres',
-      ORG_ID: 'org1',
-      CHAIN_ID: chain.chainId,
-      LOG_LEVEL: 'silent',
-      PORT: String(await freePort()),
-      LEDGER_URL: chain.ledger.url,
-      AUTH_JWKS_URL: `${chain.identity!.url}/identity/v1/.well-known/jwks.json`,
-      PROVENANCE_SIGNING_KEY_FILE: keyFile,
-      PROVENANCE_POLL_INTERVAL_MS: '100',
-    });
+    provenance = await chain.startProvenance('org1');
   }, 180_000);
-  afterAll(async () => {
-    await provenance?.close();
-    await chain.stop();
-  });
+  afterAll(() => chain.stop());
 
   let poEventId: string;
   let deliveryEventId: string;

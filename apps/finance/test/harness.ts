@@ -9,6 +9,8 @@ import { startService, type RunningService } from '@alliance/shared/feature-plat
 import { createTestDatabase, freePort, type TestDatabase } from '@alliance/shared/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { IdentityTestChain, type Member, type Reply } from '../../identity/test/harness';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { provenanceService } from '../../provenance/src/main';
 import { financeService } from '../src/main';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries
@@ -90,7 +92,35 @@ export class FinanceTestChain extends IdentityTestChain {
     return node;
   }
 
+  private readonly provenance: RunningService[] = [];
+
+  /**
+   * The organization's provenance service beside its finance service, on the same database (one member,
+   * one PostgreSQL, the embedded transport between them), signing with the organization's admin key.
+   */
+  async startProvenance(organizationId: string): Promise<RunningService> {
+    const m = this.members.find((x) => x.organizationId === organizationId);
+    if (!m) throw new Error(`no member ${organizationId}`);
+    const keyFile = join(mkdtempSync(join(tmpdir(), 'alliance-provenance-')), `${organizationId}.key.json`);
+    writeFileSync(keyFile, JSON.stringify({ warning: 'TEST KEY', organizationId, algorithm: 'ed25519', privateKey: toHex(m.admin.privateKey), publicKey: toHex(m.admin.publicKey) }));
+    const service = await startService(provenanceService, {
+      DATABASE_URL: this.service(organizationId).service.runtime.config.DATABASE_URL,
+      MESSAGING: 'postgres',
+      ORG_ID: organizationId,
+      CHAIN_ID: this.chainId,
+      LOG_LEVEL: process.env['PROVENANCE_TEST_LOG'] ?? 'silent',
+      PORT: String(await freePort()),
+      LEDGER_URL: this.ledger.url,
+      AUTH_JWKS_URL: `${this.identity!.url}/identity/v1/.well-known/jwks.json`,
+      PROVENANCE_SIGNING_KEY_FILE: keyFile,
+      PROVENANCE_POLL_INTERVAL_MS: '100',
+    });
+    this.provenance.push(service);
+    return service;
+  }
+
   override async stop(): Promise<void> {
+    for (const service of this.provenance) await service.close();
     for (const node of this.finance.values()) await node.service.close();
     await super.stop();
     for (const db of this.databases) await db.drop();

@@ -24,11 +24,12 @@ import { PRIVATE_DATA_STORE, PrivateDataController } from './private-data-api';
 import { ProvenanceReadModel, transferEvents } from './read-model';
 import { sensorBatchEvents, SensorAlerts } from './sensor-read-model';
 import { AlertsController, SensorsController } from './sensors-api';
+import { STOCK_POOL, StockController, StockLevels } from './stock';
 import { TELEMETRY_SERVICE, TelemetryService } from './telemetry';
 import { TraceService } from './trace';
 
 /** What the provenance service serves (docs/authorization.md is generated from these). */
-export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, MasterDataController, SensorsController, AlertsController, ProvenanceReadModelController];
+export const provenanceControllers = [EpcisController, PrivateDataController, TraceController, CustodyController, MasterDataController, SensorsController, AlertsController, StockController, ProvenanceReadModelController];
 export const provenanceResolvers = [ProvenanceResolver, AssetTelemetryResolver];
 
 export type ProvenanceConfig = ServiceConfig<typeof provenanceConfigShape>;
@@ -65,6 +66,7 @@ export class ProvenanceModule {
       key: config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID, 'PROVENANCE_SIGNING_KEY_FILE') : undefined,
     });
     const sensorAlerts = new SensorAlerts();
+    const stock = new StockLevels();
     const readModel = new ProvenanceReadModel({
       pool: runtime.pool,
       chainId: config.CHAIN_ID,
@@ -75,6 +77,7 @@ export class ProvenanceModule {
         for (const row of added) if (row.event.origin === 'capture') committed.set(row.tx.transactionId, _block.blockNumber);
         await CaptureService.markCommitted(client, [...committed].map(([transactionId, blockNumber]) => ({ transactionId, blockNumber })));
         await sensorAlerts.onApplied(client, _block, added, publish);
+        await stock.onApplied(client, _block, added, publish);
       },
     });
     return {
@@ -89,6 +92,7 @@ export class ProvenanceModule {
           useFactory: (transport: Transport | undefined, outbox: Outbox | undefined) => {
             // Alerts go out through the outbox in the transaction applying their block (before the follower applies any).
             sensorAlerts.publishThrough(outbox);
+            stock.publishThrough(outbox);
             const follower = new ChainFollower({
               projection: readModel,
               pool: runtime.pool,
@@ -122,6 +126,7 @@ export class ProvenanceModule {
         { provide: TRACE_SERVICE, useFactory: () => new TraceService(runtime.pool) },
         { provide: ALERT_SERVICE, useFactory: () => new AlertService(runtime.pool) },
         { provide: TELEMETRY_SERVICE, useFactory: () => new TelemetryService(runtime.pool) },
+        { provide: STOCK_POOL, useValue: runtime.pool },
         ...provenanceResolvers,
         ProvenanceLifecycle,
       ],

@@ -265,7 +265,7 @@ export class ProvenanceReadModel implements BlockProjection {
   async reset(): Promise<void> {
     await withTransaction(this.options.pool, (client) =>
       this.cursor.rewind(client, async (c) => {
-        await c.query(`TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, ${this.state.tables.join(', ')}, provenance.sensor_readings, provenance.sensor_alerts`);
+        await c.query(`TRUNCATE provenance.events, provenance.event_epcs, provenance.event_biz_transactions, provenance.event_parties, provenance.event_sensor_reports, provenance.lineage, provenance.problems, ${this.state.tables.join(', ')}, provenance.sensor_readings, provenance.sensor_alerts, provenance.stock`);
       }),
     );
   }

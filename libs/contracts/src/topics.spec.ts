@@ -50,3 +50,14 @@ describe('topics', () => {
     expect(Topics.provenanceAlertRaised.payload.safeParse({ ...alert, to: '2026-12-03 08:14' }).success).toBe(false);
   });
 });
+
+describe('provenance.stock.changed.v1', () => {
+  it('carries exact decimal levels, null uom for an instance key, and refuses floats', () => {
+    const level = { chainId: 'alliance-main', blockNumber: 12, item: 'https://id.gs1.org/01/09506000134352/10/L1', organizationId: 'org1', uom: 'KGM', onHand: '700', previousOnHand: '1000', eventId: 'ni:///sha-256;' + 'a'.repeat(64) + '?ver=CBV2.0' };
+    expect(findTopic('provenance.stock.changed.v1')).toBe(Topics.provenanceStockChanged);
+    expect(Topics.provenanceStockChanged.payload.safeParse(level).success).toBe(true);
+    expect(Topics.provenanceStockChanged.payload.safeParse({ ...level, uom: null, onHand: '1', previousOnHand: null }).success).toBe(true);
+    expect(Topics.provenanceStockChanged.payload.safeParse({ ...level, onHand: 700 }).success).toBe(false);
+    expect(Topics.provenanceStockChanged.payload.safeParse({ ...level, onHand: '7e2' }).success).toBe(false);
+  });
+});

@@ -120,6 +120,26 @@ export const alertRaisedV1 = z.object({
 export type AlertRaisedV1 = z.infer<typeof alertRaisedV1>;
 
 /**
+ * An organization's stock on hand of an item changed (docs/provenance.md, Stock
+ * on hand): derived by the provenance read model from the EPCIS events of a
+ * committed block. Quantities are exact decimal text; `uom` is null for an
+ * instance key (a count of 1 or 0).
+ */
+export const stockChangedV1 = z.object({
+  chainId: z.string().min(1),
+  blockNumber,
+  item: z.string().min(1),
+  organizationId: z.string().min(1),
+  uom: z.string().min(1).nullable(),
+  onHand: decimalText,
+  /** The level before this block; null the first time the organization held the item. */
+  previousOnHand: decimalText.nullable(),
+  /** The event whose effect made the level. */
+  eventId: z.string().min(1),
+});
+export type StockChangedV1 = z.infer<typeof stockChangedV1>;
+
+/**
  * A finance asset record changed (docs/finance.md, The finance service): one
  * event per write of a `finance/<kind>/<id>` record by a committed
  * transaction, with the status before and after it (null for records without
@@ -154,6 +174,7 @@ export const Topics = {
   identityProposalOpened: defineTopic('identity.proposal.opened.v1', proposalOpenedV1, 'A member proposed that an organization join, exit or be expelled.'),
   identityProposalDecided: defineTopic('identity.proposal.decided.v1', proposalDecidedV1, 'A membership proposal was approved, rejected or went stale.'),
   provenanceAlertRaised: defineTopic('provenance.alert.raised.v1', alertRaisedV1, 'A sensor threshold rule was breached: the alert and the event setting its persistent disposition on the subject.'),
+  provenanceStockChanged: defineTopic('provenance.stock.changed.v1', stockChangedV1, 'An organization’s stock on hand of an item changed, as the EPCIS events of a committed block move it.'),
   financeReceivableChanged: defineTopic('finance.receivable.changed.v1', financeRecordChangedV1, 'A receivable certificate was issued or changed (confirmed, transferred, split, encumbered, repaid, frozen …).'),
   financeFinancingChanged: defineTopic('finance.financing.changed.v1', financeRecordChangedV1, 'A financing was applied for or changed (approved, rejected, withdrawn, disbursed, repaid, released, recourse).'),
   financeCreditLineChanged: defineTopic('finance.credit-line.changed.v1', financeRecordChangedV1, 'A credit line was granted or changed (limit, status, use).'),
