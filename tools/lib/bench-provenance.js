@@ -407,6 +407,8 @@ async function benchCapture(p, opts, infra, benchDir, state) {
   };
   // What the API says afterwards: every job committed with all its events, the events in the repository.
   const sample = ids.filter((_, i) => i % Math.max(1, Math.floor(ids.length / 20)) === 0);
+  // A run longer than a token's life (60 s) signs in again before it reads the jobs back.
+  token = await signIn(p, identityUrl, chain);
   for (const id of sample) {
     const job = await json(`${provenanceUrl}/provenance/v1/epcis/capture/${id}`, { headers: { authorization: `Bearer ${token}` } });
     if (job.status !== 200 || job.body.running !== false || job.body.success !== true || job.body.eventIDs.length < 1) throw new Error(`capture job ${id} as the API shows it: ${JSON.stringify(job.body).slice(0, 300)}`);

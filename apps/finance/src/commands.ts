@@ -66,6 +66,11 @@ export interface CommandServiceOptions {
   readonly recordOf: (key: string) => Promise<JsonValue | null>;
   /** Brings the read model up to `blockNumber` (it marks its block's commands as it applies it). */
   readonly catchUp: (blockNumber: number) => Promise<unknown>;
+  /**
+   * What the service checks before it signs, by transaction type (docs/finance.md, Holds from
+   * provenance): facts the contract cannot see. Throws an AllianceError to refuse; nothing is signed.
+   */
+  readonly prechecks?: Readonly<Record<string, (payload: Record<string, unknown>) => Promise<void>>>;
   /** How often open commands nobody waits for are moved on (default 1 s). */
   readonly sweepIntervalMs?: number;
   readonly logger?: (level: 'info' | 'warn', message: string, context?: Record<string, unknown>) => void;
@@ -94,6 +99,7 @@ export class CommandService {
       const existing = await this.byIdempotencyKey(request.idempotencyKey);
       if (existing) return this.settle(this.checked(existing, request), waitMs);
     }
+    await this.options.prechecks?.[request.type]?.(request.payload);
     const signed = this.options.writer.sign(request.type, request.payload);
     const { rows } = await this.options.pool.query<CommandRow>(
       `INSERT INTO finance.commands (command_id, idempotency_key, request_hash, operation, transaction_type, record_key, requested_by, status, envelope, transaction_id)

@@ -12,8 +12,8 @@ export const financeConfigShape = {
   FINANCE_POLL_INTERVAL_MS: field.positiveInt(1_000),
   /** A plain key file (`{ organizationId, algorithm, privateKey }`) of an agent of ORG_ID holding the finance permissions (or an admin key); unset: this service only reads. */
   FINANCE_SIGNING_KEY_FILE: field.optionalString(),
-  /** Whether this service places warehouse-receipt holds from provenance's sensor alarms and stock levels (docs/finance.md, Holds from provenance); needs the signing key. */
-  FINANCE_HOLD_WATCH: field.oneOf(['true', 'false'], 'true'),
+  /** Whether this service checks warehouse receipts against its provenance read model: the on-hand check before an issue, and holds from sensor alarms and stock levels (docs/finance.md, Holds from provenance); needs the signing key. */
+  FINANCE_PROVENANCE_CHECKS: field.oneOf(['true', 'false'], 'true'),
   /** How often the hold watcher compares signals and receipts besides after each signal. */
   FINANCE_HOLD_SWEEP_MS: field.positiveInt(2_000),
 };

@@ -7,7 +7,7 @@ import { COMMAND_SERVICE, FINANCE_FOLLOWER, FINANCE_READ_MODEL, FinanceCommandsC
 import { FinanceResolver } from './finance-graphql';
 import { FINANCE_QUERIES, FinanceQueries } from './finance-queries';
 import { FinanceQueriesController } from './finance-query-api';
-import { HoldWatcher } from './holds';
+import { confirmOnHand, HoldWatcher } from './holds';
 import { FinanceReadModel } from './read-model';
 
 /** What the finance service serves (docs/authorization.md is generated from these). */
@@ -93,6 +93,7 @@ export class FinanceModule {
               catchUp: async (blockNumber) => {
                 if ((await readModel.lastBlock()) < blockNumber) await follower.catchUp(blockNumber);
               },
+              prechecks: writer.organizationId && config.FINANCE_PROVENANCE_CHECKS === 'true' ? { 'finance.warehouse-receipt.issue': (payload) => confirmOnHand(runtime.pool, writer.organizationId as string, payload) } : {},
               logger: (level, message, context) => log[level](context ?? {}, message),
             }),
         },
@@ -100,7 +101,7 @@ export class FinanceModule {
           provide: HOLD_WATCHER,
           inject: [COMMAND_SERVICE, FINANCE_FOLLOWER, { token: TRANSPORT, optional: true }],
           useFactory: (commands: CommandService, follower: ChainFollower, transport: Transport | undefined) =>
-            writer.organizationId && config.FINANCE_HOLD_WATCH === 'true'
+            writer.organizationId && config.FINANCE_PROVENANCE_CHECKS === 'true'
               ? new HoldWatcher({
                   pool: runtime.pool,
                   commands,

@@ -93,17 +93,34 @@ describe('warehouse receipt holds from provenance: a stock shortfall and a senso
     expect((await prov('GET', '/stock')).body['code']).toBe('PROVENANCE.INVALID_QUERY');
   });
 
-  it('the warehouse issues a receipt for 800 KGM; the depositor pledges it to its bank', async () => {
-    const issued = await fin('org1').send('POST', '/warehouse-receipts', {
-      receiptId: RECEIPT,
-      holder: 'org2',
-      goods: { item: LOT, quantity: '800', uom: 'KGM' },
-      evidence: [receiving],
-      currency: 'EUR',
-      value: '4000000',
-      onHand: '1000',
-      expiresOn: new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10),
+  it('the warehouse issues a receipt for 800 KGM (not for more than provenance shows on hand); the depositor pledges it to its bank', async () => {
+    const issue = (receiptId: string, quantity: string, onHand: string) =>
+      fin('org1').send('POST', '/warehouse-receipts', {
+        receiptId,
+        holder: 'org2',
+        goods: { item: LOT, quantity, uom: 'KGM' },
+        evidence: [receiving],
+        currency: 'EUR',
+        value: '4000000',
+        onHand,
+        expiresOn: new Date(Date.now() + 200 * 86_400_000).toISOString().slice(0, 10),
+      });
+    // The level reaches the finance service as provenance.stock.changed.v1.
+    await until('the stock signal in the warehouse’s finance service', async () => {
+      const { rowCount } = await fin('org1').service.runtime.pool.query(`SELECT 1 FROM finance.goods_signals WHERE kind = 'stock' AND item = $1 AND organization_id = 'org1' AND on_hand = 1000`, [LOT]);
+      return rowCount ? true : undefined;
     });
+    for (const [quantity, onHand] of [
+      ['1200', '1200'],
+      ['800', '1500'],
+    ]) {
+      const over = await issue(`${RECEIPT}-x`, quantity, onHand);
+      expect(over.status, JSON.stringify(over.body)).toBe(409);
+      expect(over.body).toMatchObject({ code: 'FINANCE.ON_HAND_NOT_CONFIRMED', details: { onHand: '1000', uom: 'KGM' } });
+    }
+    const { rowCount: signed } = await fin('org1').service.runtime.pool.query(`SELECT 1 FROM finance.commands WHERE record_key = $1`, [`finance/warehouse-receipt/${RECEIPT}-x`]);
+    expect(signed).toBe(0);
+    const issued = await issue(RECEIPT, '800', '1000');
     expect(issued.status, JSON.stringify(issued.body)).toBe(201);
     const applied = await fin('org2').send('POST', '/financings', { financingId: PLEDGE, assetKind: 'warehouse-receipt', assetId: RECEIPT, financier: 'org3', kind: 'pledge', principal: '2000000' });
     expect(applied.status, JSON.stringify(applied.body)).toBe(201);

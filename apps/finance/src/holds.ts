@@ -54,6 +54,35 @@ export interface HoldDecision {
 
 const DL_GTIN = /^https:\/\/id\.gs1\.org\/01\/\d{14}$/;
 
+/**
+ * The service's check before it signs a `finance.warehouse-receipt.issue`:
+ * the warehouse's stock on hand of the goods, as provenance derives it, must
+ * cover the quantity and the `onHand` the warehouse states — or the receipt
+ * would be held at once. An instance key (SSCC) must be on hand (1).
+ * `FINANCE.ON_HAND_NOT_CONFIRMED` (409) when provenance shows less, or no
+ * level of the goods in the receipt's unit at this organization yet.
+ */
+export async function confirmOnHand(pool: Pool, organizationId: string, payload: Record<string, unknown>): Promise<void> {
+  const goods = payload['goods'] as { item?: unknown; quantity?: unknown; uom?: unknown } | undefined;
+  const item = goods?.item;
+  const quantity = goods?.quantity;
+  const stated = payload['onHand'];
+  // Malformed payloads are the contract's to refuse, with its codes.
+  if (typeof item !== 'string' || typeof quantity !== 'string' || typeof stated !== 'string' || !/^\d{1,30}$/.test(quantity) || !/^\d{1,30}$/.test(stated)) return;
+  const { rows } = await pool.query<{ uom: string; on_hand: string; block_number: string }>(
+    `SELECT uom, on_hand::text AS on_hand, block_number FROM finance.goods_signals WHERE kind = 'stock' AND item = $1 AND organization_id = $2`,
+    [item, organizationId],
+  );
+  const instance = rows.find((r) => r.uom === '');
+  const level = instance ?? rows.find((r) => r.uom === goods?.uom);
+  const refuse = (detail: string) => {
+    throw new AllianceError('FINANCE.ON_HAND_NOT_CONFIRMED', 'conflict', detail, { details: { item, organizationId, onHand: level?.on_hand ?? null, uom: level ? level.uom || null : null } });
+  };
+  if (!level) return refuse(`provenance shows no stock of ${item} in ${String(goods?.uom)} at ${organizationId}: capture its receiving first (docs/finance.md, Holds from provenance)`);
+  const covers = instance ? level.on_hand === '1' : BigInt(level.on_hand.split('.')[0]) >= BigInt(quantity) && BigInt(level.on_hand.split('.')[0]) >= BigInt(stated);
+  if (!covers) refuse(`provenance shows ${level.on_hand}${instance ? '' : ` ${level.uom}`} of ${item} on hand at ${organizationId} (block ${level.block_number}); the receipt states onHand ${stated} and covers ${quantity}`);
+}
+
 export class HoldWatcher {
   private consumer: Consumer | undefined;
   private timer: NodeJS.Timeout | undefined;

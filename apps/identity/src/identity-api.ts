@@ -193,8 +193,7 @@ export class ReadModelController {
   @ApiOperation({ summary: 'Empties the read model and rebuilds it from this organization’s ledger node; answers once it is back at the node’s head' })
   async rebuild() {
     if (!this.follower.canRebuild) throw new AllianceError('IDENTITY.LEDGER_NOT_CONFIGURED', 'conflict', 'LEDGER_URL is not set: the read model has no ledger node to rebuild from');
-    await this.readModel.reset();
-    const lastBlock = await this.follower.catchUp();
+    const lastBlock = await this.follower.rebuild(() => this.readModel.reset());
     return { rebuilt: true, lastBlock };
   }
 }

@@ -342,8 +342,7 @@ export class ProvenanceReadModelController {
   @ApiOperation({ summary: 'Empties the read model (events, lineage index, records) and rebuilds it from this organization’s ledger node; answers once it is back at the node’s head' })
   async rebuild() {
     if (!this.follower.canRebuild) throw new AllianceError('PROVENANCE.LEDGER_NOT_CONFIGURED', 'conflict', 'LEDGER_URL is not set: the read model has no ledger node to rebuild from');
-    await this.readModel.reset();
-    const lastBlock = await this.follower.catchUp();
+    const lastBlock = await this.follower.rebuild(() => this.readModel.reset());
     return { rebuilt: true, lastBlock };
   }
 }

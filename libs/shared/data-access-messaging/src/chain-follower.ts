@@ -206,6 +206,28 @@ export class ChainFollower {
     return run;
   }
 
+  /**
+   * Empties the read model with `reset` and catches up from the ledger node
+   * again. A catch-up run in flight read the position before the reset and
+   * would answer the old head: it finishes first, and no run starts until the
+   * reset committed (one that asks meanwhile joins the reset). Resolves to the
+   * read model's last block, back at the node's head.
+   */
+  async rebuild(reset: () => Promise<void>): Promise<number> {
+    for (let run = this.running; run; run = this.running) await run.catch(() => undefined);
+    const resetting = (async () => {
+      try {
+        await reset();
+        return this.options.projection.lastBlock();
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.running = resetting;
+    await resetting;
+    return this.catchUp();
+  }
+
   /** Whether there is a ledger node to rebuild from. */
   get canRebuild(): boolean {
     return this.options.ledger !== undefined;
