@@ -15,6 +15,8 @@ import { financeService } from '../src/main';
 
 // eslint-disable-next-line @nx/enforce-module-boundaries
 export { call, member, until } from '../../identity/test/harness';
+// eslint-disable-next-line @nx/enforce-module-boundaries
+export type { Member } from '../../identity/test/harness';
 
 export interface FinanceNode {
   readonly member: Member;
@@ -78,7 +80,7 @@ export class FinanceTestChain extends IdentityTestChain {
   }
 
   /** A valid access token of the organization's admin (tokens live 60 s: signed in again after 45). */
-  private async tokenOf(m: Member): Promise<string> {
+  async tokenOf(m: Member): Promise<string> {
     const held = this.tokens.get(m.organizationId);
     if (held && Date.now() - held.at < 45_000) return held.token;
     const token = (await this.signIn(m.organizationId, m.admin)).accessToken;
@@ -99,10 +101,11 @@ export class FinanceTestChain extends IdentityTestChain {
    * one PostgreSQL, the embedded transport between them), signing with the organization's admin key.
    */
   async startProvenance(organizationId: string): Promise<RunningService> {
-    const m = this.members.find((x) => x.organizationId === organizationId);
+    const m = this.members.find((x) => x.organizationId === organizationId) ?? this.observers.find((x) => x.organizationId === organizationId);
     if (!m) throw new Error(`no member ${organizationId}`);
     const keyFile = join(mkdtempSync(join(tmpdir(), 'alliance-provenance-')), `${organizationId}.key.json`);
     writeFileSync(keyFile, JSON.stringify({ warning: 'TEST KEY', organizationId, algorithm: 'ed25519', privateKey: toHex(m.admin.privateKey), publicKey: toHex(m.admin.publicKey) }));
+    const readOnly = this.observers.some((x) => x.organizationId === organizationId);
     const service = await startService(provenanceService, {
       DATABASE_URL: this.service(organizationId).service.runtime.config.DATABASE_URL,
       MESSAGING: 'postgres',
@@ -112,7 +115,8 @@ export class FinanceTestChain extends IdentityTestChain {
       PORT: String(await freePort()),
       LEDGER_URL: this.ledger.url,
       AUTH_JWKS_URL: `${this.identity!.url}/identity/v1/.well-known/jwks.json`,
-      PROVENANCE_SIGNING_KEY_FILE: keyFile,
+      // An observer signs nothing: its provenance service only reads.
+      ...(readOnly ? {} : { PROVENANCE_SIGNING_KEY_FILE: keyFile }),
       PROVENANCE_POLL_INTERVAL_MS: '100',
     });
     this.provenance.push(service);

@@ -45,6 +45,10 @@ export const SignatureDomain = {
   membershipApplication: 'alliance/membership-application/v1',
   /** A registered device's signature over one telemetry reading (docs/identity.md, Devices). */
   deviceTelemetry: 'alliance/device-telemetry/v1',
+  /** The audit service's signature over the head of its access log (docs/audit.md, Access log). */
+  auditLogHead: 'alliance/audit-log-head/v1',
+  /** The audit service's signature over an evidence package (docs/audit.md, Evidence packages). */
+  evidencePackage: 'alliance/evidence-package/v1',
 } as const;
 
 export type SignatureDomain = (typeof SignatureDomain)[keyof typeof SignatureDomain];

@@ -55,3 +55,4 @@ export * from './checkpoint';
 export * from './receipt';
 export * from './telemetry';
 export type { StoredBlockColumns, StoredSignatureColumns, StoredTransactionRow, StateRow } from './node-api';
+export * from './audit-log';

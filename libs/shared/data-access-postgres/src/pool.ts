@@ -7,6 +7,8 @@ export interface PoolOptions {
   readonly max?: number;
   /** `search_path` for every connection, so unqualified names resolve into the service's schema. */
   readonly schema?: string;
+  /** A role every connection takes (`SET ROLE` at start-up): the login user must be a member of it. */
+  readonly role?: string;
 }
 
 export function createPool(url: string, options: PoolOptions): Pool {
@@ -17,7 +19,7 @@ export function createPool(url: string, options: PoolOptions): Pool {
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
     // Every member hashes data; timestamps stay UTC on the wire.
-    options: options.schema ? `-c search_path=${options.schema},public -c timezone=UTC` : '-c timezone=UTC',
+    options: [options.schema ? `-c search_path=${options.schema},public` : '', '-c timezone=UTC', options.role ? `-c role=${options.role}` : ''].filter(Boolean).join(' '),
   };
   const pool = new Pool(config);
   // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
