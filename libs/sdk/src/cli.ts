@@ -21,6 +21,7 @@ import { type AllianceKey, DEFAULT_SCRYPT_PARAMS, encryptKey, generateKey, keyFi
 import { signTelemetry } from './telemetry';
 import { createEnvelope } from './transactions';
 import { ChainTrust, parseTrust } from './trust';
+import { type IssuerKey, issuerKeysOf, parseIssuerKeys, verifyEvidence } from './evidence';
 import { verifyBlock, verifyCheckpoint, verifyReceipt } from './verify';
 import { SDK_VERSION } from './version';
 
@@ -73,6 +74,7 @@ commands:
   verify block         verify a block offline
   verify checkpoint    verify a signed checkpoint offline
   verify chain         stream every block of a node and verify the whole chain
+  verify evidence      verify an evidence package (a trace or a receivable's tree) offline
 
   alliance <command> --help   shows the options of a command
 
@@ -175,6 +177,7 @@ options:
   verify block <file> [--members <file>] [--previous <file>]
   verify checkpoint <file> --members <file> [--chain <id>]
   verify chain --url <base URL> [--members <file>] [--page-size <n>] [--concurrency <n>] [--no-consistency] [--block-data auto|required|off]
+  verify evidence <file> [--members <file>] [--issuer-key <file>] [--chain <id>]
 
 --members takes the consortium you trust: the chain's genesis file (a signed
 config.genesis envelope, LEDGER_GENESIS_FILE), a chain configuration, or
@@ -225,6 +228,29 @@ options:
   --quiet                no progress on stderr
 `,
 };
+
+HELP['verify evidence'] = `usage: alliance verify evidence <file|-> [--members <file>] [--issuer-key <file>] [--chain <id>] [--json]
+
+Verifies an evidence package offline (docs/audit.md, Evidence packages): the
+file must be exactly canonical JSON; the regulator's signature (domain
+alliance/evidence-package/v1) must verify over every other byte; every
+receipt must verify (docs/protocol.md §9); the checkpoint must be signed by the
+members and every receipt's block log proven consistent with it; every record
+must be what its transaction's receipt wrote or carried; each key's history
+complete from version 1, the receivable tree or the trace complete; and the CSV
+files must be exactly what the records render to. Exit 1 names the first
+check that failed.
+
+options:
+  --members <file>      the consortium you trust (the genesis file, a chain configuration, or { members }):
+                        receipts and checkpoint are checked against it, and the regulator's key against its
+                        observers. Without it the receipts' own member lists are used, which proves only that
+                        the package is internally consistent.
+  --issuer-key <file>   the regulator's public key { organizationId, algorithm, publicKey } (or a list), when
+                        the members file names no observers. Without either, the signature proves only that
+                        nothing changed since someone signed it.
+  --chain <id>          the chain you expect
+`;
 
 function helpOf(command: string): string {
   return HELP[command] ?? MAIN_HELP;
@@ -622,6 +648,42 @@ async function verifyChainCommand(io: CliIo, args: ParsedArgs): Promise<number> 
   return EXIT.ok;
 }
 
+async function verifyEvidenceCommand(io: CliIo, args: ParsedArgs): Promise<number> {
+  const [file] = positionals(args, 1, 'the evidence package file');
+  const bytes = await readInput(io, file);
+  const trust = await readTrust(io, args);
+  let issuerKeys: IssuerKey[] | undefined;
+  const membersFile = args.options.get('members');
+  if (membersFile !== undefined) {
+    const observers = issuerKeysOf(await readJson(io, membersFile, 'the members file'));
+    if (observers.length > 0) issuerKeys = observers;
+  }
+  const issuerFile = args.options.get('issuer-key');
+  if (issuerFile !== undefined) {
+    try {
+      issuerKeys = [...(issuerKeys ?? []), ...parseIssuerKeys(await readJson(io, issuerFile, 'the issuer key file'))];
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw new UsageError(`--issuer-key ${issuerFile}: ${(error as Error).message}`);
+    }
+  }
+  const chainId = args.options.get('chain');
+  // Packages are exchanged as canonical bytes: verify exactly the bytes in the file.
+  const verdict = verifyEvidence(bytes, { ...(trust ? { trust } : {}), ...(issuerKeys ? { issuerKeys } : {}), ...(chainId ? { chainId } : {}) });
+  if (!verdict.ok) return verdictOut(io, args, { ok: false, reason: verdict.reason, detail: verdict.detail }, `evidence INVALID: ${verdict.reason}: ${verdict.detail}`, false);
+  const notes = [
+    verdict.membersPinned ? '' : "\nnote: members not pinned — receipts and checkpoint were checked against the receipts' own member lists; pass --members <genesis file>",
+    verdict.issuerPinned ? '' : "\nnote: the regulator's key is not pinned — the signature proves the package unchanged since it was signed, not who signed it; pass --members with the chain's observers, or --issuer-key",
+  ].join('');
+  return verdictOut(
+    io,
+    args,
+    { ...verdict },
+    `evidence OK: ${verdict.case.kind} ${verdict.case.subject} of ${verdict.chainId}, signed by ${verdict.issuer.organizationId} (key ${verdict.issuer.keyId}${verdict.issuerPinned ? ', pinned' : ''}); ${verdict.records} records in ${verdict.transactions} transactions, each receipt consistent with the checkpoint at tree size ${verdict.checkpoint.treeSize} signed by ${verdict.checkpoint.verifiedBy.join(', ')}; ${verdict.csv.join(', ')} match the records${notes}`,
+    true,
+  );
+}
+
 // ------------------------------------------------------------------ dispatch
 
 interface Command {
@@ -639,6 +701,7 @@ const COMMANDS: Record<string, Command> = {
   'verify receipt': { spec: { options: ['members', 'chain'], flags: ['json'] }, run: verifyReceiptCommand },
   'verify block': { spec: { options: ['members', 'previous'], flags: ['json'] }, run: verifyBlockCommand },
   'verify checkpoint': { spec: { options: ['members', 'chain'], flags: ['json'] }, run: verifyCheckpointCommand },
+  'verify evidence': { spec: { options: ['members', 'issuer-key', 'chain'], flags: ['json'] }, run: verifyEvidenceCommand },
   'verify chain': { spec: { options: ['url', 'members', 'page-size', 'concurrency', 'block-data'], flags: ['json', 'quiet', 'no-consistency'] }, run: verifyChainCommand },
 };
 

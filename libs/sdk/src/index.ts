@@ -71,6 +71,36 @@ export type { ChainTrust, ConfigChange } from './trust';
 export { verifyChain, ChainFailureCode } from './chain-verifier';
 export type { ChainVerification, ChainVerifyOptions, ChainProgress, ChainHead, ChainMode } from './chain-verifier';
 
+// Evidence packages (docs/audit.md, Evidence packages): sealed by the regulator's audit service, verified offline.
+export {
+  verifyEvidence,
+  sealEvidencePackage,
+  encodeEvidencePackage,
+  evidenceSignedBytes,
+  renderEvidenceCsv,
+  csvCell,
+  issuerKeysOf,
+  parseIssuerKeys,
+  EVIDENCE_FORMAT,
+  EvidenceFailureCode,
+} from './evidence';
+export type {
+  EvidencePackage,
+  EvidenceCase,
+  EvidenceRecord,
+  StateWriteRecord,
+  EpcisEventRecord,
+  EvidenceTransaction,
+  EvidenceIssuer,
+  EvidenceSigningKey,
+  EvidenceVerification,
+  EvidenceVerifyOptions,
+  IssuerKey,
+  TraceNodeRecord,
+  TraceEdgeRecord,
+  UnsignedEvidence,
+} from './evidence';
+
 // The protocol types and helpers an integrator needs alongside, so one import suffices.
 export {
   SIGNATURE_ALGORITHMS,
