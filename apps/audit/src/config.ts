@@ -8,6 +8,10 @@ export const auditConfigShape = {
   AUDIT_LEDGER_URL: field.optionalHttpUrl(),
   /** The members' ledger nodes the observer compares with: `org1=http://…,org2=http://…`. */
   AUDIT_MEMBER_NODES: field.optionalString(),
+  /** How often the observer watch compares every member node's signed checkpoint with the observer's (ms); 0 = off; unset: 10000. */
+  AUDIT_WATCH_INTERVAL_MS: field.optionalNonNegativeInt(),
+  /** How long a member may be ahead of the observer (a block the observer lacks) or behind it before a `withheld-block` alert (ms). */
+  AUDIT_WITHHELD_AFTER_MS: field.positiveInt(60_000),
   /** The regulator's own identity, provenance and finance services (read models following its observer node), read with the caller's token. */
   AUDIT_IDENTITY_URL: field.optionalHttpUrl(),
   AUDIT_PROVENANCE_URL: field.optionalHttpUrl(),

@@ -5,7 +5,7 @@ import { type AccessLog, AccessLogController, AccessLogResolver, type SigningKey
 import type { AlertStore } from './alerts-store';
 import type { auditConfigShape } from './config';
 import type { Upstreams } from './upstream';
-import { lookThroughFeature } from './look-through';
+import { verificationFeature } from './verification';
 
 export type AuditConfig = ServiceConfig<typeof auditConfigShape>;
 
@@ -38,5 +38,5 @@ export interface AuditFeature {
 /** The audit service's features. Add a feature here: one line. */
 export const AUDIT_FEATURES: readonly AuditFeature[] = [
   { name: 'access-log', controllers: [AccessLogController], resolvers: [AccessLogResolver] },
-  lookThroughFeature,
+  verificationFeature,
 ];
