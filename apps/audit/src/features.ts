@@ -3,9 +3,10 @@ import type { Pool } from '@alliance/shared/data-access-postgres';
 import type { ServiceConfig, ServiceRuntime } from '@alliance/shared/feature-platform';
 import { type AccessLog, AccessLogController, AccessLogResolver, type SigningKey } from './access-log';
 import type { AlertStore } from './alerts-store';
+import { evidenceFeature } from './evidence';
 import type { auditConfigShape } from './config';
 import type { Upstreams } from './upstream';
-import { verificationFeature } from './verification';
+import { lookThroughFeature } from './look-through';
 
 export type AuditConfig = ServiceConfig<typeof auditConfigShape>;
 
@@ -38,5 +39,6 @@ export interface AuditFeature {
 /** The audit service's features. Add a feature here: one line. */
 export const AUDIT_FEATURES: readonly AuditFeature[] = [
   { name: 'access-log', controllers: [AccessLogController], resolvers: [AccessLogResolver] },
-  verificationFeature,
+  evidenceFeature,
+  lookThroughFeature,
 ];
