@@ -6,6 +6,7 @@ import type { AlertStore } from './alerts-store';
 import { evidenceFeature } from './evidence';
 import type { auditConfigShape } from './config';
 import type { Upstreams } from './upstream';
+import { verificationFeature } from './verification';
 import { lookThroughFeature } from './look-through';
 
 export type AuditConfig = ServiceConfig<typeof auditConfigShape>;
@@ -39,6 +40,7 @@ export interface AuditFeature {
 /** The audit service's features. Add a feature here: one line. */
 export const AUDIT_FEATURES: readonly AuditFeature[] = [
   { name: 'access-log', controllers: [AccessLogController], resolvers: [AccessLogResolver] },
+  verificationFeature,
   evidenceFeature,
   lookThroughFeature,
 ];
