@@ -3,6 +3,7 @@ import type { Pool } from '@alliance/shared/data-access-postgres';
 import type { ServiceConfig, ServiceRuntime } from '@alliance/shared/feature-platform';
 import { type AccessLog, AccessLogController, AccessLogResolver, type SigningKey } from './access-log';
 import type { AlertStore } from './alerts-store';
+import { alertsFeature } from './alerts';
 import { evidenceFeature } from './evidence';
 import type { auditConfigShape } from './config';
 import type { Upstreams } from './upstream';
@@ -43,4 +44,5 @@ export const AUDIT_FEATURES: readonly AuditFeature[] = [
   verificationFeature,
   evidenceFeature,
   lookThroughFeature,
+  alertsFeature,
 ];
