@@ -16,8 +16,9 @@ function boundaries(depConstraints) {
 }
 
 const depConstraints = [
-            // type: app may use anything below it; libs never import apps.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:contracts', 'type:protocol'] },
+            // type: app may use anything below it; libs never import apps. An app may verify with the SDK, the
+            // open code every third party verifies with (the audit service does).
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:contracts', 'type:protocol', 'type:sdk'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:testing', 'type:contracts', 'type:util', 'type:protocol', 'type:sdk'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:data-access', 'type:domain', 'type:util', 'type:contracts', 'type:protocol'] },
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:data-access', 'type:domain', 'type:util', 'type:contracts', 'type:protocol'] },

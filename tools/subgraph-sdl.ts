@@ -1,8 +1,8 @@
 // Prints the SDL one service's subgraph publishes — what the gateway's IntrospectAndCompose reads with
 // `{ _service { sdl } }` — built from the service's resolvers exactly as the platform builds it (code first,
 // ApolloFederationDriver, autoSchemaFile { federation: 2 }), their dependencies stubbed: building the schema
-// calls none. One service per process, as in production: Nest keeps GraphQL types process-wide, so a
-// process that loaded several services would mix their types. Used by tools/supergraph.spec.ts:
+// calls none. One service per process, as in production — or `all`: every service in one process, as
+// `npm start` runs them (Nest keeps GraphQL types process-wide, so their types mix). Used by tools/supergraph.spec.ts:
 //   SWC_NODE_PROJECT=tsconfig.base.json node -r @swc-node/register tools/subgraph-sdl.ts <service>
 import 'reflect-metadata';
 import { Module, type Provider, type Type } from '@nestjs/common';
@@ -46,7 +46,17 @@ export async function subgraphSdl(definition: ServiceDefinition): Promise<string
   }
 }
 
-if (require.main === module) {
+if (require.main === module && process.argv[2] === 'all') {
+  // Every service in this one process, one after the other, as `npm start` builds them: types leak between them.
+  (async () => {
+    const out: Record<string, string> = {};
+    for (const [name, definition] of Object.entries(DEFINITIONS)) out[name] = await subgraphSdl(definition());
+    process.stdout.write(JSON.stringify(out));
+  })().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+} else if (require.main === module) {
   const name = process.argv[2] ?? '';
   const definition = DEFINITIONS[name];
   if (!definition) {

@@ -41,24 +41,28 @@ describe('the supergraph the gateway composes', () => {
     for (const name of SUBGRAPHS) expect(supergraph).toContain(`join__graph(name: "${name}"`);
   });
 
-  it('joins FinanceLease.telemetry to the AssetTelemetry entity provenance resolves', () => {
-    for (const name of ['provenance', 'finance']) expect(sdl.get(name), name).toMatch(/type AssetTelemetry\s+@key\(fields: "deviceId item"\)/);
-    const entity = /type AssetTelemetry\n((?:\s+@join__type\([^)]*\)\n)+)\{([^}]*)\}/.exec(supergraph);
-    expect(entity, 'AssetTelemetry in the supergraph').not.toBeNull();
-    const [, joins, fields] = entity!;
-    expect(joins).toContain('@join__type(graph: PROVENANCE, key: "deviceId item")');
-    expect(joins).toContain('@join__type(graph: FINANCE, key: "deviceId item")');
-    // usage and location come from provenance alone; usage takes the reading window.
-    expect(fields).toMatch(/usage\(\s*(?:"""[^"]*"""\s*)?from: String\s*(?:"""[^"]*"""\s*)?to: String\s*\): \[ProvenanceTelemetryUsage!\]! @join__field\(graph: PROVENANCE\)/);
-    expect(fields).toMatch(/location: ProvenanceTelemetryLocation @join__field\(graph: PROVENANCE\)/);
-    const lease = /type FinanceLease\n[^{]*\{([^}]*)\}/.exec(supergraph);
-    expect(lease?.[1]).toMatch(/telemetry: AssetTelemetry\b/);
-    expect(supergraph).toMatch(/assetTelemetry\(deviceId: String!, item: String\): AssetTelemetry! @join__field\(graph: PROVENANCE\)/);
+  it('serves a lease’s telemetry from provenance, asked with the lease’s device and item', () => {
+    expect(supergraph).toMatch(/assetTelemetry\(deviceId: String!, item: String\): ProvenanceAssetTelemetry! @join__field\(graph: PROVENANCE\)/);
+    const lease = /type FinanceLeasedAsset\n[^{]*\{([^}]*)\}/.exec(supergraph);
+    expect(lease?.[1]).toMatch(/deviceId: String!/);
+    expect(lease?.[1]).toMatch(/item: String!/);
   });
 
-  it('fails when a subgraph breaks composition (a second subgraph claiming provenance’s usage field)', async () => {
+  it('composes too when every service is built in one process (npm start), where types leak between subgraphs', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['-r', '@swc-node/register', join('tools', 'subgraph-sdl.ts'), 'all'], {
+      cwd: ROOT,
+      env: { ...process.env, SWC_NODE_PROJECT: join(ROOT, 'tsconfig.base.json') },
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    const together = new Map(Object.entries(JSON.parse(stdout) as Record<string, string>));
+    expect([...together.keys()].sort()).toEqual([...SUBGRAPHS].sort());
+    const composed = await compose(together);
+    for (const name of SUBGRAPHS) expect(composed).toContain(`join__graph(name: "${name}"`);
+  }, 120_000);
+
+  it('fails when a subgraph breaks composition (a second subgraph claiming a field provenance resolves, unshared)', async () => {
     const broken = new Map(sdl);
-    broken.set('finance', `${sdl.get('finance')!.replace(/(type AssetTelemetry\s+@key\(fields: "deviceId item"\)\s*\{)/, '$1\n  usage: [ProvenanceTelemetryUsage!]!\n')}\ntype ProvenanceTelemetryUsage @shareable { measurementType: String! }\n`);
+    broken.set('finance', `${sdl.get('finance')!}\ntype ProvenanceTelemetryLocation { eventId: String! }\n`);
     await expect(compose(broken)).rejects.toThrow(/couldn't be composed/);
   });
 });

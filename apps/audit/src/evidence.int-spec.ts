@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 // The evidence format and its verifier are the SDK's (the brief: audit reads and verifies through @alliance/sdk).
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import { type EvidencePackage, issuerKeysOf, trustFromGenesis, verifyEvidence } from '@alliance/sdk';
 import type { RunningService } from '@alliance/shared/feature-platform';
 import { AllianceError } from '@alliance/shared/util-errors';

@@ -1,7 +1,6 @@
 import { Controller, Get, Headers, Inject, Param, Query, StreamableFile } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 // The evidence format and its verifier are the SDK's (the brief: audit reads and verifies through @alliance/sdk).
-// eslint-disable-next-line @nx/enforce-module-boundaries
 import {
   AllianceApiError,
   AllianceClient,

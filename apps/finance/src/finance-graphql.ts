@@ -1,6 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { Args, Directive, Field, InputType, Int, ObjectType, Parent, Query, ResolveField, Resolver } from '@nestjs/graphql';
-import { AssetTelemetry, Authenticated } from '@alliance/shared/feature-platform';
+import { Args, Directive, Field, InputType, Int, ObjectType, Query, Resolver } from '@nestjs/graphql';
+import { Authenticated } from '@alliance/shared/feature-platform';
 import type { QueryParams } from './finance-query';
 import {
   type CertificateTree,
@@ -288,15 +288,6 @@ export class FinanceLeaseRefinancing {
   @Field(() => Int, { nullable: true }) atBlock!: number | null;
 }
 
-/**
- * The telemetry of a lease: the key of the provenance subgraph's AssetTelemetry
- * entity (its device and leased item), so the gateway fetches the usage and
- * location from provenance; null when the lease names no device.
- */
-export function telemetryOfLease(lease: Pick<LeaseView, 'asset'>): AssetTelemetry | null {
-  return lease.asset.deviceId ? { deviceId: lease.asset.deviceId, item: lease.asset.item || null } : null;
-}
-
 @ObjectType({ description: 'An equipment lease of a device-identified asset' })
 @Directive('@shareable')
 export class FinanceLease {
@@ -320,8 +311,6 @@ export class FinanceLease {
   @Field(() => Int, { nullable: true }) closedAtBlock!: number | null;
   @Field(() => Int) updatedAtBlock!: number;
   @Field() lastTransactionId!: string;
-  @Field(() => AssetTelemetry, { nullable: true, description: 'The leased device’s usage and the item’s location, from provenance (null when the lease names no device)' })
-  telemetry!: AssetTelemetry | null;
 }
 
 @ObjectType()
@@ -591,10 +580,9 @@ const PAGE_ARGS = { description: 'At most `first` (1-500, default 50) after the 
 
 /**
  * The dashboards' finance queries: the read model through FinanceQueries, for
- * any signed-in caller (as REST). Also FinanceLease's fields: `telemetry`, the
- * key of provenance's AssetTelemetry entity.
+ * any signed-in caller (as REST).
  */
-@Resolver(() => FinanceLease)
+@Resolver()
 @Authenticated()
 export class FinanceResolver {
   constructor(@Inject(FINANCE_QUERIES) private readonly queries: FinanceQueries) {}
@@ -687,10 +675,5 @@ export class FinanceResolver {
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
   ): Promise<Page<LeaseView>> {
     return this.queries.leases(paramsOfFilter(filter, first, after));
-  }
-
-  @ResolveField(() => AssetTelemetry, { nullable: true })
-  telemetry(@Parent() lease: LeaseView): AssetTelemetry | null {
-    return telemetryOfLease(lease);
   }
 }

@@ -1,7 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
-import { Args, Context, Directive, Field, InputType, Int, ObjectType, Parent, Query, ResolveField, Resolver, ResolveReference, Subscription } from '@nestjs/graphql';
-import { AssetTelemetry, authenticate, Authenticated, principalOfRequest, TOKEN_VERIFIER, type TokenVerifier } from '@alliance/shared/feature-platform';
+import { Args, Context, Directive, Field, InputType, Int, ObjectType, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { Authenticated, principalOfRequest } from '@alliance/shared/feature-platform';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { ALERT_SERVICE, type AlertRecord, type AlertService } from './alerts';
@@ -334,46 +333,31 @@ export class ProvenanceTelemetryLocation {
   @Field(() => String, { nullable: true }) bizStep!: string | null;
 }
 
-interface RequestWithHeaders {
-  readonly headers?: Record<string, string | string[] | undefined>;
-  principal?: unknown;
+/** A device-identified asset by its device and the custody item it identifies: the parent of its usage and location. */
+@ObjectType('ProvenanceAssetTelemetry', { description: 'Usage (the device’s readings) and location (the item’s EPCIS events) of a device-identified asset' })
+@Directive('@shareable')
+export class ProvenanceAssetTelemetry {
+  @Field({ description: 'The device’s stored id (urn:epc:id:giai:… or did:…)' })
+  deviceId!: string;
+
+  @Field(() => String, { nullable: true, description: 'The custody item it identifies (canonical GS1 Digital Link), or null' })
+  item!: string | null;
 }
 
 /**
  * Telemetry of a device-identified asset (docs/provenance.md, Telemetry of a
- * device and its asset): the TelemetryService as REST answers it, on the
- * federation entity AssetTelemetry (its class, key fields only, is the
- * platform's; `usage` and `location` are this subgraph's fields). Other
- * subgraphs point at it by its key (finance's FinanceLease.telemetry) and the
- * gateway asks this subgraph's `_entities` for the rest.
+ * device and its asset): the TelemetryService as REST answers it. A lease's
+ * device and item (finance's FinanceLease.asset) are its arguments: a client
+ * asks both subgraphs in one GraphQL document through the gateway.
  */
-@Resolver(() => AssetTelemetry)
+@Resolver(() => ProvenanceAssetTelemetry)
 @Authenticated()
 export class AssetTelemetryResolver {
-  private verifier: TokenVerifier | undefined | null = null;
+  constructor(@Inject(TELEMETRY_SERVICE) private readonly telemetry: TelemetryService) {}
 
-  constructor(
-    @Inject(TELEMETRY_SERVICE) private readonly telemetry: TelemetryService,
-    private readonly moduleRef: ModuleRef,
-  ) {}
-
-  @Query(() => AssetTelemetry, { description: 'Usage and location of a device-identified asset (as GET /provenance/v1/sensors/devices/{deviceId}/telemetry); an unknown device has no usage' })
+  @Query(() => ProvenanceAssetTelemetry, { description: 'Usage and location of a device-identified asset (as GET /provenance/v1/sensors/devices/{deviceId}/telemetry); an unknown device has no usage' })
   assetTelemetry(@Args('deviceId') deviceId: string, @Args('item', { type: () => String, nullable: true }) item?: string | null): TelemetryKey {
     return telemetryKeyOf(deviceId, item);
-  }
-
-  /**
-   * `_entities` is the federation library's root field, not a Nest resolver:
-   * the platform's guard does not run for it, so the caller is signed in here
-   * exactly as the guard would check a signed-in route (same verifier, same
-   * AUTH.* errors).
-   */
-  @ResolveReference()
-  async resolveReference(reference: { deviceId?: unknown; item?: unknown }, context: { req?: RequestWithHeaders }): Promise<TelemetryKey> {
-    const req = context?.req;
-    if (!req) throw new AllianceError('AUTH.TOKEN_MISSING', 'unauthenticated', 'sign in first');
-    req.principal = await authenticate(req.headers?.['authorization'], this.tokenVerifier());
-    return telemetryKeyOf(reference.deviceId, reference.item);
   }
 
   @ResolveField(() => [ProvenanceTelemetryUsage], { description: 'Per measurement type and unit (byte order); empty for a device with no readings' })
@@ -388,17 +372,5 @@ export class AssetTelemetryResolver {
   @ResolveField(() => ProvenanceTelemetryLocation, { nullable: true, description: 'Null without an item or when no event places it' })
   async location(@Parent() asset: TelemetryKey): Promise<TelemetryLocation | null> {
     return asset.item === null ? null : this.telemetry.location(asset.item);
-  }
-
-  /** The platform's token verifier (its root module provides it, unexported), or none when AUTH_JWKS_URL is unset. */
-  private tokenVerifier(): TokenVerifier | undefined {
-    if (this.verifier === null) {
-      try {
-        this.verifier = this.moduleRef.get<TokenVerifier>(TOKEN_VERIFIER, { strict: false });
-      } catch {
-        this.verifier = undefined;
-      }
-    }
-    return this.verifier;
   }
 }

@@ -24,7 +24,7 @@ interface Usage {
   lastValue: string;
 }
 
-describe('provenance service: usage and location of a device-identified asset, over REST and the AssetTelemetry entity', () => {
+describe('provenance service: usage and location of a device-identified asset, over REST and GraphQL', () => {
   const chain = new ProvenanceTestChain('provenance-telemetry', [member('org1')]);
   const api = () => chain.api;
   const get = async (path: string, token: string | null = null) => call(`${api()}${path}`, { token: token ?? (await chain.auth()) });
@@ -161,35 +161,28 @@ describe('provenance service: usage and location of a device-identified asset, o
 
   const FIELDS = 'deviceId item usage { measurementType uom count firstObservedAt lastObservedAt min max lastValue } location { eventId eventTime readPoint bizLocation bizStep }';
 
-  it('answers the same as the AssetTelemetry entity: the root query and _entities, as the gateway asks for a lease’s telemetry', async () => {
+  it('answers the same over GraphQL: assetTelemetry with a reading window, an unknown device, bad arguments', async () => {
     const root = await gql(`query($d: String!, $i: String) { assetTelemetry(deviceId: $d, item: $i) { ${FIELDS} } }`, { d: EXCAVATOR, i: ITEM_URN });
     expect(root.errors).toBeUndefined();
     expect(root.data?.['assetTelemetry']).toEqual({ deviceId: EXCAVATOR, item: ITEM, usage: expectedUsage, location: where });
 
-    const entities = `query($r: [_Any!]!, $from: String, $to: String) { _entities(representations: $r) { ... on AssetTelemetry { deviceId item window: usage(from: $from, to: $to) { measurementType count min max lastValue firstObservedAt lastObservedAt uom } ${FIELDS} } } }`;
-    const representations = [
-      { __typename: 'AssetTelemetry', deviceId: EXCAVATOR, item: ITEM },
-      { __typename: 'AssetTelemetry', deviceId: `urn:epc:id:giai:0614141.NOBODY-${run}`, item: null },
-    ];
-    const r = await gql(entities, { r: representations, from: atPlus2(1), to: at(3) });
+    const windowed = `query($d: String!, $i: String, $from: String, $to: String) { assetTelemetry(deviceId: $d, item: $i) { window: usage(from: $from, to: $to) { measurementType count min max lastValue firstObservedAt lastObservedAt uom } } }`;
+    const r = await gql(windowed, { d: EXCAVATOR, i: ITEM, from: atPlus2(1), to: at(3) });
     expect(r.errors).toBeUndefined();
     const project = (u: Usage) => ({ measurementType: u.measurementType, count: u.count, min: u.min, max: u.max, lastValue: u.lastValue, firstObservedAt: u.firstObservedAt, lastObservedAt: u.lastObservedAt, uom: u.uom });
-    expect(r.data?.['_entities']).toEqual([
-      { deviceId: EXCAVATOR, item: ITEM, window: windowUsage.map(project), usage: expectedUsage, location: where },
-      { deviceId: `urn:epc:id:giai:0614141.NOBODY-${run}`, item: null, window: [], usage: [], location: null },
-    ]);
+    expect((r.data?.['assetTelemetry'] as { window: unknown }).window).toEqual(windowUsage.map(project));
+    const nobody = await gql(`query($d: String!) { assetTelemetry(deviceId: $d) { ${FIELDS} } }`, { d: `urn:epc:id:giai:0614141.NOBODY-${run}` });
+    expect(nobody.data?.['assetTelemetry']).toEqual({ deviceId: `urn:epc:id:giai:0614141.NOBODY-${run}`, item: null, usage: [], location: null });
 
-    const badWindow = await gql(entities, { r: representations.slice(0, 1), from: 'yesterday' });
+    const badWindow = await gql(windowed, { d: EXCAVATOR, from: 'yesterday' });
     expect(badWindow.errors?.[0].extensions?.code).toBe('PROVENANCE.INVALID_QUERY');
-    const badKey = await gql(entities, { r: [{ __typename: 'AssetTelemetry', deviceId: 'excavator-7', item: ITEM }] });
+    const badKey = await gql(`{ assetTelemetry(deviceId: "excavator-7") { deviceId } }`);
     expect(badKey.errors?.[0].extensions?.code).toBe('PROVENANCE.INVALID_QUERY');
   });
 
-  it('signs the caller in on _entities as on every other field: no token, no telemetry', async () => {
-    const r = await gql(`query($r: [_Any!]!) { _entities(representations: $r) { ... on AssetTelemetry { usage { count } } } }`, { r: [{ __typename: 'AssetTelemetry', deviceId: EXCAVATOR, item: ITEM }] }, false);
-    expect(r.errors?.[0].extensions?.code).toBe('AUTH.TOKEN_MISSING');
-    expect(JSON.stringify(r.data ?? null)).not.toContain('count');
-    const root = await gql(`{ assetTelemetry(deviceId: "${EXCAVATOR}") { deviceId } }`, {}, false);
+  it('signs the caller in: no token, no telemetry', async () => {
+    const root = await gql(`{ assetTelemetry(deviceId: "${EXCAVATOR}") { deviceId usage { count } } }`, {}, false);
     expect(root.errors?.[0].extensions?.code).toBe('AUTH.TOKEN_MISSING');
+    expect(JSON.stringify(root.data ?? null)).not.toContain('count');
   });
 });

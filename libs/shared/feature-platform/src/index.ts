@@ -7,7 +7,6 @@ export * from './problem';
 export * from './runtime';
 export * from './tokens';
 export * from './graphql-status';
-export * from './graphql-entities';
 export * from './version';
 export * from './status.controller';
 export * from './graphql-subscriptions';
