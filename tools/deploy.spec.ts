@@ -62,9 +62,9 @@ const TOPOLOGY: Record<string, ExpectedService> = {
   identity: org1('identity'),
   provenance: { ...org1('provenance'), inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['PROVENANCE_SIGNING_KEY_FILE'] }] },
   finance: { ...org1('finance'), inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['FINANCE_SIGNING_KEY_FILE'] }] },
-  audit: org1('audit'),
+  audit: { ...org1('audit'), inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['AUDIT_SIGNING_KEY_FILE'] }] },
   gateway: { ...org1('gateway'), upstreams: ['IDENTITY_URL', 'LEDGER_URL', 'PROVENANCE_URL', 'FINANCE_URL', 'AUDIT_URL'], publishesPorts: true },
-  'audit-regulator': { app: 'audit', orgId: 'regulator', database: 'alliance_regulator', kafka: true },
+  'audit-regulator': { app: 'audit', orgId: 'regulator', database: 'alliance_regulator', kafka: true, inputs: [{ job: CHAIN_JOB, volume: CHAIN_VOLUME, files: ['AUDIT_SIGNING_KEY_FILE'] }] },
 };
 /** One-shot jobs: not application processes, so they have no counterpart in tools/lib/topology.js. */
 const JOBS: Record<string, ExpectedJob> = {
@@ -344,7 +344,7 @@ describe('docker-compose.yml', () => {
       expect(service['init'], name).toBe(true);
     }
     for (const name of LEDGERS) expect(dependsOnOf(services[name] ?? {}), name).toMatchObject({ [CHAIN_JOB]: 'service_completed_successfully' });
-    // Jobs run once: never restarted, and only what reads the chain's files (the ledger nodes, provenance's signing key) waits for it.
+    // Jobs run once: never restarted, and only what reads the chain's files (the ledger nodes, the services' signing keys) waits for it.
     for (const name of Object.keys(JOBS)) {
       expect(services[name]?.['restart'], name).toBe('no');
       expect(services[name]?.['command'], name).toEqual(expect.any(Array));
@@ -352,7 +352,7 @@ describe('docker-compose.yml', () => {
       const readers = Object.keys(TOPOLOGY).filter((other) => TOPOLOGY[other]?.inputs?.some((input) => input.job === name));
       expect(dependents.sort(), name).toEqual(readers.sort());
     }
-    expect(dependsOnOf(services['gateway'] ?? {})).toMatchObject({ identity: 'service_healthy', 'ledger-org1': 'service_healthy', provenance: 'service_healthy', finance: 'service_healthy', audit: 'service_healthy' });
+    expect(dependsOnOf(services['gateway'] ?? {})).toMatchObject({ identity: 'service_healthy', 'ledger-org1': 'service_healthy', provenance: 'service_healthy', finance: 'service_healthy', 'audit-regulator': 'service_healthy' });
     expect(services['gateway']?.['ports']).toEqual(['3000:3000']);
     for (const name of ['postgres', 'kafka']) expect(services[name]?.['healthcheck'], name).toMatchObject({ test: expect.any(Array) });
   });

@@ -43,6 +43,7 @@ function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
         ...(service === 'identity' ? identityEnv(chain, urls.ledger) : {}),
         ...(service === 'provenance' ? provenanceEnv(chain, 'org1', urls.ledger) : {}),
         ...(service === 'finance' ? financeEnv(chain, 'org1', urls.ledger) : {}),
+        ...(service === 'audit' ? { ORG_ID: 'regulator', ...auditEnv(chain, 'regulator', { ledger: urls.ledger, members: { org1: urls.ledger, org2: `http://127.0.0.1:${port + 6}`, org3: `http://127.0.0.1:${port + 7}` }, ...urls }) } : {}),
         ...(['provenance', 'finance', 'audit'].includes(service) ? authEnv(urls.identity) : {}),
       },
     })),
@@ -56,7 +57,8 @@ function embeddedTopology({ port, databaseUrl, databaseUrlFor, chain }) {
  * The consortium on one host (`npm run stack -- up`): three members and a
  * regulator, each with its own ledger node and database; org1 (the core
  * manufacturer) runs the business services and the gateway; the regulator also
- * runs its own audit service against its own database.
+ * runs its own audit service against its own database and observer node; the
+ * gateway's audit API is the regulator's.
  */
 function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix = 'alliance', chain }) {
   const p = (offset) => port + offset;
@@ -64,6 +66,7 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
   const ledger = (org, offset, role) => ({ id: `ledger-${org}`, service: 'ledger', env: { ...base(org), PORT: String(p(offset)), ...ledgerEnv(chain, org, role) } });
   const org1 = (service, offset) => ({ id: service, service, env: { ...base('org1'), PORT: String(p(offset)) } });
   const url = (offset) => `http://127.0.0.1:${p(offset)}`;
+  const readModels = { members: { org1: url(11), org2: url(12), org3: url(13) }, identity: url(1), provenance: url(3), finance: url(4) };
   return [
     ledger('org1', 11, 'member'),
     ledger('org2', 12, 'member'),
@@ -72,9 +75,10 @@ function consortiumTopology({ port, databaseUrlFor, kafkaBrokers, databasePrefix
     { ...org1('identity', 1), env: { ...org1('identity', 1).env, ...identityEnv(chain, url(11)) } },
     { ...withAuth(org1('provenance', 3), url(1)), env: { ...withAuth(org1('provenance', 3), url(1)).env, ...provenanceEnv(chain, 'org1', url(11)) } },
     { ...withAuth(org1('finance', 4), url(1)), env: { ...withAuth(org1('finance', 4), url(1)).env, ...financeEnv(chain, 'org1', url(11)) } },
-    withAuth(org1('audit', 5), url(1)),
-    { id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)) } },
-    { id: 'gateway', service: 'gateway', env: { ...base('org1'), PORT: String(port), ...gatewayUpstreams({ identity: url(1), ledger: url(11), provenance: url(3), finance: url(4), audit: url(5) }) } },
+    { ...withAuth(org1('audit', 5), url(1)), env: { ...withAuth(org1('audit', 5), url(1)).env, ...auditEnv(chain, 'org1', { ledger: url(11), ...readModels }) } },
+    // The regulator's audit: its own observer node is the trust anchor; the demo's read models are org1's.
+    withAuth({ id: 'audit-regulator', service: 'audit', env: { ...base('regulator'), PORT: String(p(15)), ...auditEnv(chain, 'regulator', { ledger: url(14), ...readModels }) } }, url(1)),
+    { id: 'gateway', service: 'gateway', env: { ...base('org1'), PORT: String(port), ...gatewayUpstreams({ identity: url(1), ledger: url(11), provenance: url(3), finance: url(4), audit: url(15) }) } },
   ];
 }
 
@@ -98,6 +102,24 @@ function provenanceEnv(chain, org, ledgerUrl) {
  */
 function financeEnv(chain, org, ledgerUrl) {
   return { CHAIN_ID: chain.chainId, LEDGER_URL: ledgerUrl, FINANCE_SIGNING_KEY_FILE: chain.keyFileFor(org) };
+}
+
+/**
+ * An audit service (docs/audit.md): the ledger node it trusts (the regulator's
+ * observer; in the one-process demo, org1's node), every member's node to
+ * verify and compare, the read models it reads through with the caller's
+ * token, and the organization's key for the access log's head and evidence.
+ */
+function auditEnv(chain, org, { ledger, members, identity, provenance, finance }) {
+  return {
+    CHAIN_ID: chain.chainId,
+    AUDIT_LEDGER_URL: ledger,
+    AUDIT_MEMBER_NODES: Object.entries(members).map(([o, u]) => `${o}=${u}`).join(','),
+    AUDIT_IDENTITY_URL: identity,
+    AUDIT_PROVENANCE_URL: provenance,
+    AUDIT_FINANCE_URL: finance,
+    AUDIT_SIGNING_KEY_FILE: chain.keyFileFor(org),
+  };
 }
 
 /** Services that check callers verify access tokens with their organization's identity service's keys. */

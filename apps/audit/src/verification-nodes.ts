@@ -1,7 +1,7 @@
 // The nodes the audit service verifies and the trust it verifies them against (docs/audit.md, Verification).
 import { decodeEnvelope, fromBase64, fromBase64Url } from '@alliance/protocol';
 // The SDK's verifiers are the open reference code of docs/protocol.md §9 and §14 ("do not reimplement").
-// eslint-disable-next-line @nx/enforce-module-boundaries
+ 
 import { AllianceApiError, AllianceClient, type ChainTrust, trustFromChainConfig, trustFromGenesis, verifyBlock } from '@alliance/sdk';
 import { AllianceError } from '@alliance/shared/util-errors';
 

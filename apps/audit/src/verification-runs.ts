@@ -1,7 +1,7 @@
 // Whole-chain verification runs (docs/audit.md, Verification): the SDK's verifyChain against one node,
 // progress streamed to every listener, one append-only row when it ends, an alert when it fails.
 import { randomUUID } from 'node:crypto';
-// eslint-disable-next-line @nx/enforce-module-boundaries
+ 
 import { AllianceApiError, ChainFailureCode, type ChainProgress, type ChainVerification, verifyChain } from '@alliance/sdk';
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';

@@ -1,6 +1,6 @@
 // The observer watch (docs/audit.md, Observer watch): every member node's latest signed checkpoint,
 // verified and compared with the observer's; forks and withheld blocks raised once each.
-// eslint-disable-next-line @nx/enforce-module-boundaries
+ 
 import { AllianceApiError, type CheckpointView, verifyCheckpoint, verifyTreeExtension } from '@alliance/sdk';
 import { type AlertKind, type AlertSeverity, alertIdOf, type AlertStore } from './alerts-store';
 import { type AuditNode, clientOf, type NodeDirectory, type TrustAnchor } from './verification-nodes';

@@ -6,7 +6,7 @@ import { Controller, Get, Inject, Param, Query, Req, StreamableFile } from '@nes
 import { Args, Field, Int, ObjectType, Query as GqlQuery, Resolver, Subscription } from '@nestjs/graphql';
 import { ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { canonicalize, type Receipt } from '@alliance/protocol';
-// eslint-disable-next-line @nx/enforce-module-boundaries
+ 
 import { AllianceApiError, type AllianceClient, type ChainTrust, verifyBlock, verifyCheckpoint, verifyReceipt, verifyTreeExtension } from '@alliance/sdk';
 import { RequirePermission } from '@alliance/shared/feature-platform';
 import { AllianceError } from '@alliance/shared/util-errors';

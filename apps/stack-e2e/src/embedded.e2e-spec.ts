@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { verifyReceipt } from '@alliance/protocol';
+import { fromHex, verifyReceipt } from '@alliance/protocol';
+import { signIn } from '@alliance/sdk';
 import { anchorEnvelopes } from './ledger-client';
 import { getJson, graphql, root, startProcess, tempDir, waitFor } from './support';
 
@@ -62,6 +63,20 @@ describe('npm start (embedded mode)', () => {
       expect(body.code).toBe('VALID');
       expect(verifyReceipt(body.receipt).ok).toBe(true);
       expect(body.receipt.block.signatures.length).toBeGreaterThanOrEqual(2);
+      // The regulator audits with its demo key: a whole-chain run of a member's node streams to a verdict, and is logged.
+      const regulatorKey = JSON.parse(readFileSync(join(dataDir, 'demo-keys/regulator.key.json'), 'utf8')) as { privateKey: string };
+      const regulator = await signIn(base, { organizationId: 'regulator', algorithm: 'ed25519', privateKey: fromHex(regulatorKey.privateKey) });
+      const auth = { authorization: `Bearer ${await regulator.accessToken()}` };
+      const run = await fetch(`${base}/audit/v1/verifications/chain?node=org2`, { headers: auth, signal: AbortSignal.timeout(60_000) });
+      expect(run.status).toBe(200);
+      const lines = (await run.text()).trim().split('\n').map((l) => JSON.parse(l) as { type: string; ok?: boolean; firstFailure?: unknown });
+      expect(lines.at(-1)).toMatchObject({ type: 'verdict', ok: true, firstFailure: null });
+      const log = await getJson(`${base}/audit/v1/access-log?limit=1000`, { headers: auth });
+      expect((log.body as { items: Array<{ operation: string; organizationId: string }> }).items).toContainEqual(expect.objectContaining({ operation: 'GET /audit/v1/verifications/chain', organizationId: 'regulator' }));
+      const org1Key = JSON.parse(readFileSync(join(dataDir, 'demo-keys/org1.key.json'), 'utf8')) as { privateKey: string };
+      const org1 = await signIn(base, { organizationId: 'org1', algorithm: 'ed25519', privateKey: fromHex(org1Key.privateKey) });
+      const member = await getJson(`${base}/audit/v1/nodes`, { headers: { authorization: `Bearer ${await org1.accessToken()}` } });
+      expect(member.status).toBe(403);
     } finally {
       proc.child.kill('SIGINT');
     }

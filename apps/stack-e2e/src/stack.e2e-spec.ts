@@ -150,6 +150,18 @@ describe('npm run stack', () => {
     expect((await getJson(`${base}/identity/v1/organizations/org2`, { headers: asRegulator })).status).toBe(200);
     const rebuild = await getJson(`${base}/identity/v1/read-model/rebuild`, { method: 'POST', headers: asRegulator });
     expect([rebuild.status, (rebuild.body as { code: string }).code]).toEqual([403, 'AUTH.READ_ONLY']);
+    // The gateway's audit API is the regulator's: it compares every member's node with its own observer node.
+    const nodes = await waitFor(
+      'the regulator’s audit to compare every node',
+      async () => {
+        const r = await getJson(`${base}/audit/v1/nodes`, { headers: asRegulator });
+        const items = (r.body as { items?: Array<{ node: string; status: string }> }).items ?? [];
+        return r.status === 200 && items.length === 4 && items.every((n) => n.status !== 'unreachable') ? items : undefined;
+      },
+      60_000,
+    );
+    expect(nodes.map((n) => n.node).sort()).toEqual(['observer', 'org1', 'org2', 'org3']);
+    expect(nodes.filter((n) => n.status === 'fork')).toEqual([]);
   });
 
   it('merges every service’s OpenAPI at /docs-json and serves the UI at /docs', async () => {
