@@ -44,6 +44,40 @@ describe('audit service: read-only by construction, every query recorded', () =>
     expect(attempt.errors?.length).toBeGreaterThan(0);
   });
 
+  it('guards every route and every GraphQL field with audit.read: a member is refused, an anonymous caller too, and nothing is written', async () => {
+    const entries = accessOf(auditService);
+    const open = entries.filter((e) => e.rule.kind === 'public').map((e) => e.operation);
+    expect(open.sort()).toEqual(['GET /audit/v1/status', 'GET /health', 'GET /health/live', 'GET /health/ready', 'Query.auditStatus']);
+    const guarded = entries.filter((e) => e.rule.kind !== 'public');
+    for (const e of guarded) expect(e.rule, e.operation).toEqual({ kind: 'permission', permission: 'audit.read', scope: { from: 'service' } });
+    // Every field the schema serves is one of them (or federation's own _service).
+    const schema = await chain.auditGraphql('{ __schema { queryType { fields { name } } subscriptionType { fields { name } } } }');
+    const s = (schema.data as { __schema: { queryType: { fields: Array<{ name: string }> }; subscriptionType: { fields: Array<{ name: string }> } | null } }).__schema;
+    const served = [...s.queryType.fields.map((f) => `Query.${f.name}`), ...(s.subscriptionType?.fields ?? []).map((f) => `Subscription.${f.name}`)].filter((f) => f !== 'Query._service');
+    expect(served.sort()).toEqual(entries.filter((e) => e.kind === 'graphql').map((e) => e.operation).sort());
+    // Call every guarded REST route as a member and anonymously.
+    const logged = async () => Number((await pool().query<{ n: string }>('SELECT count(*) AS n FROM audit.access_log')).rows[0].n);
+    const before = await logged();
+    const member = chain.members[0];
+    for (const e of guarded.filter((x) => x.kind === 'rest')) {
+      const path = e.path.replace(/^\/audit\/v1/, '').replace(/:[A-Za-z]+/g, 'a'.repeat(64));
+      const asMember = await chain.auditCall('GET', path, undefined, member);
+      expect([asMember.status, asMember.body['code']], e.operation).toEqual([403, 'AUTH.FORBIDDEN']);
+      const anonymous = await fetch(`${chain.audit.url}/audit/v1${path}`);
+      expect(anonymous.status, e.operation).toBe(401);
+    }
+    for (const field of served) {
+      const name = field.split('.')[1];
+      if (field.startsWith('Subscription.') || open.includes(field)) continue;
+      const r = await chain.auditGraphql(`{ ${name} { __typename } }`, {}, member);
+      // Either the guard refuses it, or the query does not validate (required arguments): never an answer.
+      expect(r.data?.[name] ?? null, field).toBeNull();
+      expect(r.errors?.[0]?.extensions?.['code'], field).toMatch(/^(AUTH\.FORBIDDEN|GRAPHQL_VALIDATION_FAILED)$/);
+    }
+    // Refused requests are not audit queries: nothing was answered, nothing logged, nothing else written.
+    expect(await logged()).toBe(before);
+  });
+
   it('queries as a role with SELECT and append-only INSERT on its own tables, and no other privilege anywhere', async () => {
     const { rows: grants } = await pool().query<{ table_schema: string; table_name: string; privilege_type: string }>(
       `SELECT table_schema, table_name, privilege_type FROM information_schema.role_table_grants WHERE grantee = $1 ORDER BY 1, 2, 3`,
