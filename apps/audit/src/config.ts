@@ -10,6 +10,8 @@ export const auditConfigShape = {
   AUDIT_MEMBER_NODES: field.optionalString(),
   /** How often the observer watch compares every member node's signed checkpoint with the observer's (ms); 0 = off; unset: 10000. */
   AUDIT_WATCH_INTERVAL_MS: field.optionalNonNegativeInt(),
+  /** How often every node's whole chain and world state is verified without being asked (ms), one node after the other; 0 = off. */
+  AUDIT_CHAIN_RUN_INTERVAL_MS: field.optionalNonNegativeInt(),
   /** How long a member may be ahead of the observer (a block the observer lacks) or behind it before a `withheld-block` alert (ms). */
   AUDIT_WITHHELD_AFTER_MS: field.positiveInt(60_000),
   /** The regulator's own identity, provenance and finance services (read models following its observer node), read with the caller's token. */

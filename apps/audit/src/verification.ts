@@ -17,6 +17,8 @@ import { ChainRuns, type RunLine, RunStore } from './verification-runs';
 import { type NodeObservation, ObserverWatch } from './verification-watch';
 
 export const VERIFICATION = Symbol('alliance.audit-verification');
+/** How often every node is verified whole when AUDIT_CHAIN_RUN_INTERVAL_MS is unset: hourly. */
+const DEFAULT_CHAIN_RUN_INTERVAL_MS = 3_600_000;
 /** The watch's interval when AUDIT_WATCH_INTERVAL_MS is unset. */
 export const DEFAULT_WATCH_INTERVAL_MS = 10_000;
 
@@ -495,10 +497,26 @@ export const verificationFeature: AuditFeature = {
       if (!stopped) timer = setTimeout(() => void tick(), v.watchIntervalMs);
     };
     if (v.watchIntervalMs > 0 && context.runtime.config.AUDIT_LEDGER_URL) timer = setTimeout(() => void tick(), Math.min(v.watchIntervalMs, 1_000));
+    // Scheduled chain runs: a changed row in any node's database is found without anyone asking.
+    const runEvery = context.runtime.config.AUDIT_CHAIN_RUN_INTERVAL_MS ?? DEFAULT_CHAIN_RUN_INTERVAL_MS;
+    let runTimer: NodeJS.Timeout | null = null;
+    const sweep = async () => {
+      for (const node of v.nodes.all()) {
+        if (stopped) return;
+        try {
+          for await (const _line of v.runs.lines(node)) if (stopped) break;
+        } catch (error) {
+          context.runtime.logger.warn({ err: error, node: node.name }, 'audit scheduled chain run failed to run');
+        }
+      }
+      if (!stopped) runTimer = setTimeout(() => void sweep(), runEvery);
+    };
+    if (runEvery > 0 && context.runtime.config.AUDIT_LEDGER_URL) runTimer = setTimeout(() => void sweep(), runEvery);
     return {
       async stop() {
         stopped = true;
         if (timer) clearTimeout(timer);
+        if (runTimer) clearTimeout(runTimer);
         await v.runs.stop();
       },
     };
