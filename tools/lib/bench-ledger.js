@@ -31,17 +31,20 @@ const USAGE = `usage: npm run bench -- ledger [options]
   --rate-batch N       envelopes per request in the rate phase (default 20)
   --block-size N       cutting.maxTransactions of the bench chain (default 500, as the demo chain)
   --batch-timeout MS   cutting.batchTimeoutMs (default 250, as the demo chain)
+  --verify             afterwards, verify the whole chain and world state of the first node with the SDK's
+                       verifyChain (what the audit's chain runs and \`alliance verify chain\` do), timed
   --profile            start the nodes with --cpu-prof (profiles in the bench folder)
   --keep               leave the nodes and databases running after the run
 env: DATABASE_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres),
      KAFKA_BROKERS (default: 127.0.0.1:9092 if a broker answers there, else deploy/kafka/kafka.sh start)`;
 
 function parseArgs(args) {
-  const opts = { nodes: 1, phases: 'batch,single,kafka,rate', tx: 20000, batch: 500, concurrency: 4, rate: 1000, duration: 20, rateBatch: 20, blockSize: 500, batchTimeout: 250, profile: false, keep: false };
+  const opts = { verify: false, nodes: 1, phases: 'batch,single,kafka,rate', tx: 20000, batch: 500, concurrency: 4, rate: 1000, duration: 20, rateBatch: 20, blockSize: 500, batchTimeout: 250, profile: false, keep: false };
   const names = { nodes: 'nodes', phases: 'phases', tx: 'tx', batch: 'batch', concurrency: 'concurrency', rate: 'rate', duration: 'duration', 'rate-batch': 'rateBatch', 'block-size': 'blockSize', 'batch-timeout': 'batchTimeout' };
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === '--profile') opts.profile = true;
+    else if (a === '--verify') opts.verify = true;
     else if (a === '--keep') opts.keep = true;
     else if (a.startsWith('--') && names[a.slice(2)]) {
       const key = names[a.slice(2)];
@@ -497,7 +500,35 @@ async function benchLedger(args) {
     for (const r of results) {
       say(`| ${r.phase} | ${opts.nodes} | ${r.count} | ${r.tps.toFixed(0)} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.nodeMsPerTx.toFixed(3)} | ${r.postgresMsPerTx.toFixed(3)} | ${r.kafkaMsPerTx.toFixed(3)} | ${r.clientMsPerTx.toFixed(3)} | ${r.machineMsPerTx.toFixed(3)} |`);
     }
-    fs.writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify({ opts, chainId: chain.chainId, machine: { cpus: cpus.length, model: cpus[0].model }, results }, null, 2)}\n`);
+    // What an auditor pays to check it all: the SDK's verifyChain (the audit's chain runs, `alliance verify chain`)
+    // over the first node, full mode, pinned to the genesis file — headers, signatures, roots, stored columns, world state.
+    let verification = null;
+    if (opts.verify) {
+      const sdk = require(path.join(root, 'dist/libs/sdk/src'));
+      const trust = sdk.trustFromGenesis(JSON.parse(fs.readFileSync(chain.genesisFile, 'utf8')));
+      const machine0 = machineTicks();
+      const client0 = process.cpuUsage();
+      const t0 = performance.now();
+      let last = 0;
+      const v = await sdk.verifyChain(new sdk.AllianceClient({ baseUrl: urls[0] }), {
+        trust,
+        blockData: 'required',
+        onProgress: (pr) => {
+          if (performance.now() - last > 5_000) {
+            last = performance.now();
+            say(`  … verified ${pr.blocks} blocks, ${pr.transactions} transactions`);
+          }
+        },
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      const usage = process.cpuUsage(client0);
+      verification = { ok: v.ok, blocks: v.blocks, transactions: heads[0].treeSize, seconds, verifierCpuSeconds: (usage.user + usage.system) / 1e6, machineCpuSeconds: (machineTicks() - machine0) / TICK };
+      say(
+        `\n[verify] ${v.ok ? 'ok' : `FAILED ${v.code} at block ${v.blockNumber}`}: ${v.blocks} blocks, ${heads[0].treeSize} transactions and the world state in ${seconds.toFixed(2)} s = ${(heads[0].treeSize / seconds).toFixed(0)} tx/s` +
+          `\n  CPU: verifier ${verification.verifierCpuSeconds.toFixed(2)} s (${((verification.verifierCpuSeconds * 1000) / heads[0].treeSize).toFixed(3)} ms/tx), whole machine ${verification.machineCpuSeconds.toFixed(2)} s`,
+      );
+    }
+    fs.writeFileSync(path.join(benchDir, 'results.json'), `${JSON.stringify({ opts, chainId: chain.chainId, machine: { cpus: cpus.length, model: cpus[0].model }, results, verification }, null, 2)}\n`);
   } finally {
     await cleanup();
   }

@@ -40,7 +40,7 @@ export class AuditModule {
   static forRoot(runtime: ServiceRuntime<AuditConfig>): DynamicModule {
     const config = runtime.config;
     // The audit's own queries: a pool whose every connection is the read-only role.
-    const pool = createPool(config.DATABASE_URL, { applicationName: 'audit-readonly', schema: 'audit', role: AUDIT_DB_ROLE, max: 5 });
+    const pool = createPool(config.DATABASE_URL, { applicationName: 'audit-readonly', schema: 'audit', role: AUDIT_DB_ROLE, max: 10 });
     const key = config.AUDIT_SIGNING_KEY_FILE ? readAuditKey(config.AUDIT_SIGNING_KEY_FILE, config.ORG_ID) : undefined;
     const context: AuditContext = {
       runtime,
