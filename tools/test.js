@@ -85,7 +85,11 @@ async function main() {
   const started = Date.now();
   let ok = true;
   if (wants('lint')) ok = run('lint (nx run-many -t lint; boundaries are errors)', process.execPath, [path.join(root, 'node_modules/nx/dist/bin/nx.js'), 'run-many', '-t', 'lint', '--outputStyle=static']) && ok;
-  if (wants('typecheck')) ok = run('typecheck (tsc --noEmit, strict)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']) && ok;
+  if (wants('typecheck')) {
+    ok = run('typecheck (tsc --noEmit, strict)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json', '--noEmit']) && ok;
+    // The dashboard is browser code (DOM, JSX, bundler resolution): its own tsconfig.
+    ok = run('typecheck of the dashboard (apps/dashboard/tsconfig.json)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'apps/dashboard/tsconfig.json']) && ok;
+  }
   if (wants('unit')) ok = vitest('unit') && ok;
   if (wants('integration') || wants('e2e')) {
     ok = run('build (tools/build.js)', process.execPath, [path.join(root, 'tools/build.js')]) && ok;

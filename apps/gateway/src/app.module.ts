@@ -17,6 +17,7 @@ import { WaitingIntrospectAndCompose } from './supergraph';
 import { fetchJson, type GatewayConfig, upstreamsOf } from './upstreams';
 import { mergeOpenApi, type OpenApiDocument } from './openapi-merge';
 import { SubscriptionRelay } from './subscription-relay';
+import { dashboardMiddleware, defaultDashboardDir } from './dashboard';
 
 /** The gateway: one base URL for REST (proxied by prefix), GraphQL (federated) and the docs. */
 export const gatewayService: ServiceDefinition<GatewayConfig> = {
@@ -43,6 +44,10 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
     access.install(app);
     access.start();
     installRestProxy(app, upstreamsOf(runtime.config), runtime.config.GATEWAY_PROXY_TIMEOUT_MS);
+    // The web dashboard at `/` (docs/dashboard.md); a client asking for JSON only still gets the links there.
+    const dashboard = defaultDashboardDir();
+    if (dashboard) app.use(dashboardMiddleware(dashboard));
+    else runtime.logger.warn('no built dashboard (dist/apps/dashboard): `/` answers the JSON links only; `node tools/build.js` builds it');
   },
   readinessChecks(runtime) {
     // The gateway is ready when every upstream is: a dashboard behind it sees one answer.

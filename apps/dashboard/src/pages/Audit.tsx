@@ -1,0 +1,106 @@
+import { useEffect, useRef, useState } from 'react';
+import { ErrorAlert } from '../components/states';
+import { restGet } from '../lib/api';
+import { isRunLine, percentDone, type ProgressLine, type VerdictLine } from '../lib/audit';
+import { readNdjson } from '../lib/ndjson';
+import { useSignedIn } from '../session';
+
+type Run = { readonly state: 'idle' } | { readonly state: 'running'; readonly progress: ProgressLine | null } | { readonly state: 'done'; readonly verdict: VerdictLine } | { readonly state: 'error'; readonly error: unknown };
+
+/** The regulator's whole-chain verification of its observer node, streamed (GET /audit/v1/verifications/chain). */
+export function AuditPage() {
+  const { authorize, session } = useSignedIn();
+  const [run, setRun] = useState<Run>({ state: 'idle' });
+  const heading = useRef<HTMLHeadingElement>(null);
+  const abort = useRef<AbortController | null>(null);
+  const regulator = session.principal.organizationRole === 'regulator';
+
+  useEffect(() => heading.current?.focus(), []);
+  useEffect(() => () => abort.current?.abort(), []);
+
+  async function verify() {
+    abort.current?.abort();
+    const controller = new AbortController();
+    abort.current = controller;
+    setRun({ state: 'running', progress: null });
+    try {
+      const response = await restGet(authorize, '/audit/v1/verifications/chain?node=observer', 'application/x-ndjson', controller.signal);
+      if (!response.body) throw new Error('The audit service answered without a body.');
+      for await (const line of readNdjson(response.body)) {
+        if (!isRunLine(line)) continue;
+        if (line.type === 'verdict') {
+          setRun({ state: 'done', verdict: line });
+          return;
+        }
+        setRun({ state: 'running', progress: line });
+      }
+      throw new Error('The verification stream ended without a verdict.');
+    } catch (error) {
+      if (!controller.signal.aborted) setRun({ state: 'error', error });
+    }
+  }
+
+  const percent = run.state === 'done' ? 100 : run.state === 'running' && run.progress ? percentDone(run.progress) : 0;
+
+  return (
+    <main id="main">
+      <h1 ref={heading} tabIndex={-1}>
+        Audit
+      </h1>
+      <section aria-labelledby="chain-heading">
+        <h2 id="chain-heading">Chain verification</h2>
+        <p>Re-verifies every block of the regulator’s observer node — headers, signatures, Merkle roots, stored rows and world state — with the SDK’s open verifier.</p>
+        {!regulator && <p className="hint">Only the regulator may run it; signed in as {session.principal.organizationId}, the audit service refuses the request.</p>}
+        <button type="button" onClick={() => void verify()} disabled={run.state === 'running'}>
+          Verify chain
+        </button>
+        {run.state !== 'idle' && run.state !== 'error' && (
+          <div className="progress-wrap">
+            <div id="chain-progress-label" className="progress-label">
+              {run.state === 'running' ? (run.progress ? `Verifying: ${run.progress.blocksVerified} blocks, ${run.progress.transactions} transactions (${run.progress.phase})` : 'Starting…') : `Verified ${run.verdict.blocksVerified} blocks`}
+            </div>
+            <div role="progressbar" aria-labelledby="chain-progress-label" aria-valuemin={0} aria-valuemax={100} aria-valuenow={percent} className="progress">
+              <div className="progress-fill" style={{ width: `${percent}%` }} />
+            </div>
+          </div>
+        )}
+        {run.state === 'running' && (
+          <p role="status" className="state state-loading">
+            Loading…
+          </p>
+        )}
+        {run.state === 'done' && <Verdict verdict={run.verdict} />}
+        {run.state === 'error' && <ErrorAlert error={run.error} />}
+      </section>
+    </main>
+  );
+}
+
+function Verdict({ verdict }: { readonly verdict: VerdictLine }) {
+  if (verdict.outcome === 'passed') {
+    return (
+      <p role="status" className="verdict verdict-ok" aria-label="Chain verified">
+        <svg aria-hidden="true" viewBox="0 0 16 16" width="16" height="16">
+          <path d="M2 8.5l4 4 8-9" fill="none" stroke="currentColor" strokeWidth="2.2" />
+        </svg>
+        Chain verified: {verdict.blocksVerified} blocks{verdict.transactions !== undefined ? `, ${verdict.transactions} transactions` : ''} of node {verdict.node}
+      </p>
+    );
+  }
+  if (verdict.outcome === 'failed') {
+    return (
+      <div role="alert" className="verdict verdict-failed">
+        <svg aria-hidden="true" viewBox="0 0 16 16" width="16" height="16">
+          <path d="M3 3l10 10M13 3L3 13" fill="none" stroke="currentColor" strokeWidth="2.2" />
+        </svg>
+        Chain verification failed
+        {verdict.firstFailure && (
+          <>
+            {verdict.firstFailure.blockNumber !== null ? ` at block ${verdict.firstFailure.blockNumber}` : ''}: {verdict.firstFailure.code} — {verdict.firstFailure.detail}
+          </>
+        )}
+      </div>
+    );
+  }
+  return <div role="alert" className="state state-error">Verification incomplete: {verdict.error ?? 'the node could not be read'}</div>;
+}
