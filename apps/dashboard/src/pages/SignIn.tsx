@@ -29,6 +29,8 @@ export function SignInPage({ onSignedIn }: { readonly onSignedIn: (session: Sess
   const [busy, setBusy] = useState(false);
   const heading = useRef<HTMLHeadingElement>(null);
   const errorRef = useRef<HTMLDivElement>(null);
+  // The read of the chosen file, so that "Sign in" right after choosing waits for it instead of refusing.
+  const reading = useRef<Promise<ParsedKeyFile | null> | null>(null);
 
   useEffect(() => heading.current?.focus(), []);
   useEffect(() => {
@@ -38,9 +40,14 @@ export function SignInPage({ onSignedIn }: { readonly onSignedIn: (session: Sess
   async function choose(file: File | undefined) {
     setError(null);
     setParsed(null);
-    if (!file) return;
+    if (!file) {
+      reading.current = null;
+      return;
+    }
+    const read = readAsText(file).then(parseKeyFileText);
+    reading.current = read.catch(() => null);
     try {
-      setParsed(parseKeyFileText(await readAsText(file)));
+      setParsed(await read);
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
     }
@@ -49,17 +56,18 @@ export function SignInPage({ onSignedIn }: { readonly onSignedIn: (session: Sess
   async function submit(event: FormEvent) {
     event.preventDefault();
     setError(null);
-    if (!parsed) {
+    const chosen = parsed ?? (reading.current ? await reading.current : null);
+    if (!chosen) {
       setError('Choose your key file first.');
       return;
     }
     setBusy(true);
     try {
       let key: AllianceKey;
-      if (parsed.kind === 'encrypted') {
+      if (chosen.kind === 'encrypted') {
         if (passphrase === '') throw new KeyFileError('This key file is encrypted: enter its passphrase.');
-        key = await openEncryptedKeyFile(parsed.text, passphrase);
-      } else key = parsed.key;
+        key = await openEncryptedKeyFile(chosen.text, passphrase);
+      } else key = chosen.key;
       const session = await signIn(window.location.origin, key);
       onSignedIn(session);
     } catch (e) {
