@@ -345,7 +345,9 @@ describe('finance contracts under random operation sequences', () => {
           w.codes.clear();
         }
       }),
-      { numRuns: 200 },
+      // A fixed seed: the same 200 sequences on every run, so the coverage check below cannot flake (one run in CI
+      // missed declare-default). FINANCE_PROPERTY_SEED explores others; fast-check prints the seed of a failure.
+      { numRuns: 200, seed: Number(process.env['FINANCE_PROPERTY_SEED'] ?? 20_261_206) },
     );
     if (process.env['FINANCE_PROPERTY_STATS']) console.log(JSON.stringify(Object.fromEntries([...seen.entries()].sort()), null, 1));
     // The sequences reached the interesting cases: a test that never financed or never raced proves nothing.
@@ -379,5 +381,6 @@ describe('finance contracts under random operation sequences', () => {
       'FINANCE.DUPLICATE_ID',
     ])
       expect(seen.get(code) ?? 0, code).toBeGreaterThan(0);
-  });
+    // 200 sequences of up to 60 blocks each: seconds of work, more on a loaded machine.
+  }, 120_000);
 });
