@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { AccessLogTable, AlertsTable } from '../components/AuditTables';
 import { ErrorAlert } from '../components/states';
 import { restGet } from '../lib/api';
 import { isRunLine, percentDone, type ProgressLine, type VerdictLine } from '../lib/audit';
@@ -72,6 +73,19 @@ export function AuditPage() {
         {run.state === 'done' && <Verdict verdict={run.verdict} />}
         {run.state === 'error' && <ErrorAlert error={run.error} />}
       </section>
+      {regulator && (
+        <>
+          <section aria-labelledby="alerts-heading">
+            <h2 id="alerts-heading">Alerts</h2>
+            <AlertsTable authorize={authorize} />
+          </section>
+          <section aria-labelledby="access-heading">
+            <h2 id="access-heading">Access log</h2>
+            <p className="hint">Every audit query, who asked it and how many records it answered, hash-chained (oldest first).</p>
+            <AccessLogTable authorize={authorize} />
+          </section>
+        </>
+      )}
     </main>
   );
 }
