@@ -1,7 +1,8 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page, type Request } from 'playwright-core';
-import { root } from './support';
+import { afterAll, beforeAll } from 'vitest';
+import { root, startProcess, tempDir, waitFor } from './support';
 
 /** Debian's Chromium (`.ci/run` installs the package); playwright-core downloads no browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -11,6 +12,60 @@ export const artifactsRoot = join(root, 'test-results', 'dashboard');
 
 export async function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu'], timeout: 60_000 });
+}
+
+/** An `npm start` of its own (port, embedded PostgreSQL port, temporary data dir) and a Chromium, for one browser-test file. */
+export interface DashboardStack {
+  readonly base: string;
+  readonly dataDir: string;
+  /** The demo key file of an organization, as a user picks it. */
+  keyFile(org: string): string;
+  demoKey(org: string): { organizationId: string; publicKey: string; privateKey: string };
+  /** The browser, once beforeAll ran. */
+  readonly browser: Browser;
+}
+
+/** Registers the file's beforeAll/afterAll: starts `npm start` and Chromium, stops both and removes the data dir. */
+export function dashboardStack(name: string, port: number, pgPort: number): DashboardStack {
+  const dataDir = tempDir(`${name}-e2e`);
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: String(pgPort), LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  let proc: ReturnType<typeof startProcess> | undefined;
+  let browser: Browser | undefined;
+  const keyFile = (org: string) => join(dataDir, 'demo-keys', `${org}.key.json`);
+  beforeAll(async () => {
+    const p = startProcess([join(root, 'tools/start.js')], env);
+    proc = p;
+    let exited: number | null | undefined;
+    void p.exited.then((code) => (exited = code));
+    await waitFor('npm start to print ready', async () => (p.output().includes('alliance: ready') || exited !== undefined ? true : undefined), 240_000, 250).catch((e: Error) => {
+      p.child.kill('SIGKILL');
+      throw new Error(`${e.message}\n${p.output()}`);
+    });
+    if (exited !== undefined) throw new Error(`npm start exited with ${exited} before it was ready\n${p.output()}`);
+    browser = await launchChromium();
+    process.stdout.write(`${name} e2e: screenshots in ${artifactsRoot}\n`);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (proc) {
+      proc.child.kill('SIGINT');
+      await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 30_000))]);
+      proc.child.kill('SIGKILL');
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+    process.stdout.write(`${name} e2e: screenshots in ${artifactsRoot}\n`);
+  });
+  return {
+    base: `http://127.0.0.1:${port}`,
+    dataDir,
+    keyFile,
+    demoKey: (org) => JSON.parse(readFileSync(keyFile(org), 'utf8')) as { organizationId: string; publicKey: string; privateKey: string },
+    get browser() {
+      if (!browser) throw new Error('the browser is not started yet (beforeAll)');
+      return browser;
+    },
+  };
 }
 
 export interface ExpectedFailure {

@@ -1,49 +1,17 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { type Envelope, formatTimestamp, type JsonObject, fromHex, keyId, signTransaction, verifyReceipt, type Receipt } from '@alliance/protocol';
 import { signIn as sdkSignIn } from '@alliance/sdk';
-import { artifactsRoot, launchChromium, WatchedPage } from './browser';
-import { root, startProcess, tempDir, waitFor } from './support';
+import { dashboardStack, WatchedPage } from './browser';
+import { waitFor } from './support';
 
 // The Finance page in a real browser against `npm start`: org1 issues a receivable to org2 through the gateway's
 // REST, org3 grants org2 a credit line and org2 confirms on it (each signing with its own demo key), org1 splits
 // it in two, and the page opens the receivable's certificate tree as an ARIA tree the keyboard walks.
-const dataDir = tempDir('dashboard-finance-e2e');
-const port = 3720;
-const base = `http://127.0.0.1:${port}`;
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54399', LOG_LEVEL: 'warn' };
-delete env.DATABASE_URL;
-
-let proc: ReturnType<typeof startProcess>;
-let browser: Browser;
-
-beforeAll(async () => {
-  proc = startProcess([join(root, 'tools/start.js')], env);
-  let exited: number | null | undefined;
-  void proc.exited.then((code) => (exited = code));
-  await waitFor('npm start to print ready', async () => (proc.output().includes('alliance: ready') || exited !== undefined ? true : undefined), 240_000, 250).catch((e: Error) => {
-    proc.child.kill('SIGKILL');
-    throw new Error(`${e.message}\n${proc.output()}`);
-  });
-  if (exited !== undefined) throw new Error(`npm start exited with ${exited} before it was ready\n${proc.output()}`);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (proc) {
-    proc.child.kill('SIGINT');
-    await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 30_000))]);
-    proc.child.kill('SIGKILL');
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-  process.stdout.write(`dashboard finance e2e: screenshots in ${artifactsRoot}\n`);
-});
-
-const keyFile = (org: string) => join(dataDir, 'demo-keys', `${org}.key.json`);
+const stack = dashboardStack('dashboard-finance', 3720, 54399);
+const { base, keyFile } = stack;
 const demoKey = (org: string) => JSON.parse(readFileSync(keyFile(org), 'utf8')) as { publicKey: string; privateKey: string };
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const run = Date.now().toString(36);
@@ -114,7 +82,7 @@ describe('dashboard Finance page in Chromium (npm start)', () => {
     const applied = await rest(token, '/financings', { financingId: FINANCING, assetKind: 'receivable', assetId: PART_A, financier: 'org3', kind: 'discounting' });
     expect(applied.status, JSON.stringify(applied.body)).toBe(201);
 
-    const w = await WatchedPage.open(browser, base, 'finance-tree');
+    const w = await WatchedPage.open(stack.browser, base, 'finance-tree');
     try {
       const { page } = w;
       await w.step('sign-in page', async () => {
@@ -193,7 +161,7 @@ describe('dashboard Finance page in Chromium (npm start)', () => {
   });
 
   it('the regulator sees the alerts and the access log on the Audit page, next to Verify chain', async () => {
-    const w = await WatchedPage.open(browser, base, 'regulator-audit-tables');
+    const w = await WatchedPage.open(stack.browser, base, 'regulator-audit-tables');
     try {
       const { page } = w;
       await w.step('signed in as regulator', async () => {

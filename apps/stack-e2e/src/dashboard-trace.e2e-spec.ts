@@ -1,47 +1,15 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { fromHex } from '@alliance/protocol';
 import { signIn as sdkSignIn } from '@alliance/sdk';
-import { artifactsRoot, launchChromium, WatchedPage } from './browser';
-import { root, startProcess, tempDir, waitFor } from './support';
+import { dashboardStack, WatchedPage } from './browser';
+import { waitFor } from './support';
 
 // The Trace page in a real browser (Debian's Chromium, headless, driven by playwright-core) against `npm start`:
 // org1 captures a small story through the gateway as a member's connector would, then traces its SSCC.
-const dataDir = tempDir('dashboard-trace-e2e');
-const port = 3710;
-const base = `http://127.0.0.1:${port}`;
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54398', LOG_LEVEL: 'warn' };
-delete env.DATABASE_URL;
-
-let proc: ReturnType<typeof startProcess>;
-let browser: Browser;
-
-beforeAll(async () => {
-  proc = startProcess([join(root, 'tools/start.js')], env);
-  let exited: number | null | undefined;
-  void proc.exited.then((code) => (exited = code));
-  await waitFor('npm start to print ready', async () => (proc.output().includes('alliance: ready') || exited !== undefined ? true : undefined), 240_000, 250).catch((e: Error) => {
-    proc.child.kill('SIGKILL');
-    throw new Error(`${e.message}\n${proc.output()}`);
-  });
-  if (exited !== undefined) throw new Error(`npm start exited with ${exited} before it was ready\n${proc.output()}`);
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (proc) {
-    proc.child.kill('SIGINT');
-    await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 30_000))]);
-    proc.child.kill('SIGKILL');
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-  process.stdout.write(`dashboard trace e2e: screenshots in ${artifactsRoot}\n`);
-});
-
-const keyFile = (org: string) => join(dataDir, 'demo-keys', `${org}.key.json`);
+const stack = dashboardStack('dashboard-trace', 3710, 54398);
+const { base, keyFile } = stack;
 const keyOf = (org: string) => JSON.parse(readFileSync(keyFile(org), 'utf8')) as { organizationId: string; privateKey: string };
 
 async function visible(locator: Locator, timeout = 30_000): Promise<Locator> {
@@ -115,7 +83,7 @@ describe('Trace page in Chromium (npm start)', () => {
     ]);
     expect(eventIDs).toHaveLength(3);
 
-    const w = await WatchedPage.open(browser, base, 'member-trace');
+    const w = await WatchedPage.open(stack.browser, base, 'member-trace');
     try {
       const { page } = w;
       await w.step('signed in as org1', async () => {

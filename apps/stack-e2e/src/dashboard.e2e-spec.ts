@@ -1,48 +1,15 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Locator, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { verifyReceipt, type Receipt } from '@alliance/protocol';
-import { artifactsRoot, launchChromium, WatchedPage } from './browser';
+import { dashboardStack, WatchedPage } from './browser';
 import { anchorEnvelopes } from './ledger-client';
-import { root, startProcess, tempDir, waitFor } from './support';
 
 // The dashboard in a real browser (Debian's Chromium, headless, driven by playwright-core) against `npm start`,
 // written against the shared UI contract (roles, labels, texts), not the dashboard's internals.
-const dataDir = tempDir('dashboard-e2e');
-const port = 3700;
-const base = `http://127.0.0.1:${port}`;
-const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: '54397', LOG_LEVEL: 'warn' };
-delete env.DATABASE_URL;
-
-let proc: ReturnType<typeof startProcess>;
-let browser: Browser;
-
-beforeAll(async () => {
-  proc = startProcess([join(root, 'tools/start.js')], env);
-  let exited: number | null | undefined;
-  void proc.exited.then((code) => (exited = code));
-  await waitFor('npm start to print ready', async () => (proc.output().includes('alliance: ready') || exited !== undefined ? true : undefined), 240_000, 250).catch((e: Error) => {
-    proc.child.kill('SIGKILL');
-    throw new Error(`${e.message}\n${proc.output()}`);
-  });
-  if (exited !== undefined) throw new Error(`npm start exited with ${exited} before it was ready\n${proc.output()}`);
-  browser = await launchChromium();
-  process.stdout.write(`dashboard e2e: screenshots in ${artifactsRoot}\n`);
-});
-
-afterAll(async () => {
-  await browser?.close();
-  if (proc) {
-    proc.child.kill('SIGINT');
-    await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 30_000))]);
-    proc.child.kill('SIGKILL');
-  }
-  rmSync(dataDir, { recursive: true, force: true });
-  process.stdout.write(`dashboard e2e: screenshots in ${artifactsRoot}\n`);
-});
-
-const keyFile = (org: string) => join(dataDir, 'demo-keys', `${org}.key.json`);
+const stack = dashboardStack('dashboard', 3700, 54397);
+const { base, dataDir, keyFile } = stack;
 /** Exactly "Block <n>", not "Block <n>0". */
 const blockName = (n: number) => new RegExp(`\\bBlock ${n}(?!\\d)`);
 
@@ -100,7 +67,7 @@ const privateKeyOf = (org: string) => (JSON.parse(readFileSync(keyFile(org), 'ut
 
 describe('dashboard in Chromium (npm start)', () => {
   it('a member signs in with its key file, sees its transaction’s block arrive live, opens it to a verified receipt and signs out', async () => {
-    const w = await WatchedPage.open(browser, base, 'member-network');
+    const w = await WatchedPage.open(stack.browser, base, 'member-network');
     try {
       await signIn(w, 'org1');
       const { page } = w;
@@ -144,7 +111,7 @@ describe('dashboard in Chromium (npm start)', () => {
   });
 
   it('the regulator signs in, runs a whole-chain verification on the Audit page and watches it to its verdict', async () => {
-    const w = await WatchedPage.open(browser, base, 'regulator-audit');
+    const w = await WatchedPage.open(stack.browser, base, 'regulator-audit');
     try {
       await signIn(w, 'regulator');
       const { page } = w;
@@ -174,7 +141,7 @@ describe('dashboard in Chromium (npm start)', () => {
   });
 
   it('a key file whose key the consortium does not know is refused with an alert, and nothing leaks', async () => {
-    const w = await WatchedPage.open(browser, base, 'wrong-key');
+    const w = await WatchedPage.open(stack.browser, base, 'wrong-key');
     try {
       const { page } = w;
       // org1's name with org2's private key (and no public key to give it away in the browser): the signature
