@@ -6,7 +6,7 @@ import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apo
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApiExcludeController, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AccessErrors, authenticate, JwksTokenVerifier, Public, type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly, toGraphQLError, type TokenVerifier } from '@alliance/shared/feature-platform';
+import { AccessErrors, authenticate, graphqlLimitRules, graphqlParseOptions, JwksTokenVerifier, Public, withLimitCode, type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly, toGraphQLError, type TokenVerifier } from '@alliance/shared/feature-platform';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { isReadOnly } from '@alliance/shared/util-auth';
 import { isAllianceError } from '@alliance/shared/util-errors';
@@ -35,6 +35,8 @@ export const gatewayService: ServiceDefinition<GatewayConfig> = {
   get surface() {
     return [RootController];
   },
+  // The rate limit keys signed-in clients by their verified principal, with the same keys the gateway checks requests with.
+  tokenVerifier: (runtime) => verifierOf(runtime),
   afterInit(app, runtime, openapi) {
     installMergedDocs(app, runtime, openapi);
   },
@@ -118,6 +120,10 @@ function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: Subscript
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
       plugins: [subscriptionsOverWebSocketOnly, mutationsNeedAWriter(verifierOf(runtime))],
+      // The same bounds as every subgraph's (docs/security.md), before a query is planned.
+      validationRules: graphqlLimitRules(),
+      parseOptions: graphqlParseOptions(),
+      formatError: (formatted, error) => withLimitCode(formatted, error),
       context: ({ req }: { req: IncomingMessage }) => ({ req }),
     },
     gateway: {

@@ -1,4 +1,5 @@
 import { field } from '@alliance/shared/util-config';
+import { blockListOf } from './rate-limit';
 
 /**
  * Variables every service reads. Services add their own to this shape.
@@ -16,6 +17,12 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: field.positiveInt(10_000),
   DB_POOL_SIZE: field.positiveInt(10),
   BODY_LIMIT_BYTES: field.positiveInt(1_048_576),
+  /** Requests per second each client (signed-in principal, else address) may make on average; 0 turns the limit off (docs/security.md). */
+  RATE_LIMIT_PER_SECOND: field.nonNegativeInt(100),
+  /** Requests a client may make at once before the rate applies (the bucket's size). */
+  RATE_LIMIT_BURST: field.positiveInt(200),
+  /** Addresses and CIDR ranges whose requests without a valid token are not limited (the deployment's own machines; default loopback, `none` for none). */
+  RATE_LIMIT_EXEMPT: field.optionalString(),
   /** The identity service's JWK Set (`…/identity/v1/.well-known/jwks.json`): the keys this service verifies access tokens with. */
   AUTH_JWKS_URL: field.optionalHttpUrl(),
 };
@@ -31,6 +38,9 @@ export interface BaseConfig {
   readonly SHUTDOWN_TIMEOUT_MS: number;
   readonly DB_POOL_SIZE: number;
   readonly BODY_LIMIT_BYTES: number;
+  readonly RATE_LIMIT_PER_SECOND: number;
+  readonly RATE_LIMIT_BURST: number;
+  readonly RATE_LIMIT_EXEMPT?: string;
   readonly AUTH_JWKS_URL?: string;
 }
 
@@ -42,7 +52,18 @@ export function crossCheckBaseConfig(config: BaseConfig): string[] {
     if (brokers.length === 0) problems.push('KAFKA_BROKERS is required when MESSAGING=kafka (not set)');
     else if (!brokers.every((b) => /^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(b))) problems.push(`KAFKA_BROKERS must be host:port entries separated by commas (got "${config.KAFKA_BROKERS}")`);
   }
+  try {
+    blockListOf(rateLimitExemptOf(config));
+  } catch (error) {
+    problems.push(`RATE_LIMIT_EXEMPT must be IP addresses or CIDR ranges separated by commas (${(error as Error).message})`);
+  }
   return problems;
+}
+
+/** Exempt from the rate limit when unauthenticated: loopback by default (peer nodes, followers and the gateway on one host). */
+export function rateLimitExemptOf(config: Pick<BaseConfig, 'RATE_LIMIT_EXEMPT'>): string[] {
+  if (config.RATE_LIMIT_EXEMPT?.trim() === 'none') return [];
+  return (config.RATE_LIMIT_EXEMPT ?? '127.0.0.1,::1').split(',').map((e) => e.trim()).filter(Boolean);
 }
 
 export function kafkaBrokersOf(config: BaseConfig): string[] {

@@ -12,14 +12,17 @@ import { Logger, LoggerModule } from 'nestjs-pino';
 import type { z } from 'zod';
 import { ConfigError, loadConfig, redactUrl, type Env } from '@alliance/shared/util-config';
 import { createPool, pingPostgres, readMigrations, runMigrations, type Migration } from '@alliance/shared/data-access-postgres';
-import { type BaseConfig, baseConfigShape, crossCheckBaseConfig } from './base-config';
+import { type BaseConfig, baseConfigShape, crossCheckBaseConfig, rateLimitExemptOf } from './base-config';
 import { HealthController, type ReadinessCheck } from './health';
 import { StatusController } from './status.controller';
 import { createServiceLogger, requestLogger } from './logging';
 import { bodyErrorHandler, formatGraphQLError, ProblemFilter } from './problem';
 import type { ServiceRuntime } from './runtime';
 import { PG_POOL, SERVICE_CONFIG, SERVICE_RUNTIME } from './tokens';
-import { AccessGuard, JwksTokenVerifier, TOKEN_VERIFIER } from './access';
+import { AccessGuard, JwksTokenVerifier, TOKEN_VERIFIER, type TokenVerifier } from './access';
+import { graphqlLimitRules, graphqlParseOptions, withLimitCode } from './graphql-limits';
+import { rateLimitMiddleware } from './rate-limit';
+import { securityHeadersMiddleware } from './security-headers';
 import { type AccessEntry, describeAccess } from './access-surface';
 import { productVersion } from './version';
 import { statusResolverFor } from './graphql-status';
@@ -68,6 +71,8 @@ export interface ServiceDefinition<C extends BaseConfig = BaseConfig> {
    * platform's own, what docs/authorization.md is generated from and the authorization matrix test walks.
    */
   readonly surface?: readonly Type<unknown>[];
+  /** The verifier of bearer tokens the rate limit keys principals by, when the service has no TOKEN_VERIFIER provider (the gateway). */
+  tokenVerifier?(runtime: ServiceRuntime<C>): TokenVerifier;
   /** Whether the service uses the outbox relay and messaging transport (default true). */
   readonly messaging?: boolean;
 }
@@ -160,8 +165,10 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
         includeStacktraceInErrorResponses: false,
         // No Apollo usage reporting leaves this network; inline traces are for it only.
         plugins: [ApolloServerPluginInlineTraceDisabled(), subscriptionsOverWebSocketOnly],
+        validationRules: graphqlLimitRules(),
+        parseOptions: graphqlParseOptions(),
         context: ({ req }: { req: unknown }) => ({ req }),
-        formatError: (formatted, error) => formatGraphQLError(formatted, error),
+        formatError: (formatted, error) => formatGraphQLError(withLimitCode(formatted, error), error),
       }),
     );
     providers.push(statusResolverFor(definition.name));
@@ -177,15 +184,24 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
   app.useLogger(app.get(Logger));
   app.use(requestLogger(runtime.logger));
   app.disable('x-powered-by');
+  // X-Forwarded-For is believed from loopback only (the gateway's proxy on the same host): req.ip is then the client's.
   app.set('trust proxy', 'loopback');
+  app.use(securityHeadersMiddleware);
+  // Before the gateway's proxy and body parsing: a limited client costs neither (docs/security.md).
+  if (runtime.config.RATE_LIMIT_PER_SECOND > 0) {
+    let verifier: TokenVerifier | undefined = definition.tokenVerifier?.(runtime);
+    app.use(
+      rateLimitMiddleware({
+        ratePerSecond: runtime.config.RATE_LIMIT_PER_SECOND,
+        burst: runtime.config.RATE_LIMIT_BURST,
+        exempt: rateLimitExemptOf(runtime.config),
+        verifier: () => (verifier ??= resolveVerifier(app)),
+      }),
+    );
+  }
   definition.configureHttp?.(app, runtime);
   app.useBodyParser('json', { limit: runtime.config.BODY_LIMIT_BYTES, type: ['application/json', 'application/ld+json', 'application/*+json'] });
   app.use(bodyErrorHandler);
-  app.use((_req: unknown, res: { setHeader(n: string, v: string): void }, next: () => void) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    next();
-  });
   app.useGlobalFilters(new ProblemFilter());
   app.setGlobalPrefix(definition.restPrefix, {
     exclude: [
@@ -196,6 +212,15 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
     ],
   });
   return app;
+}
+
+/** The service's token verifier (identity's own sign-in, or the JWKS one), once Nest initialised. */
+function resolveVerifier(app: NestExpressApplication): TokenVerifier | undefined {
+  try {
+    return app.get<TokenVerifier>(TOKEN_VERIFIER, { strict: false });
+  } catch {
+    return undefined;
+  }
 }
 
 export function buildOpenApiDocument(definition: ServiceDefinition, app: INestApplication): OpenAPIObject {

@@ -13,3 +13,6 @@ export * from './graphql-subscriptions';
 export * from './subscription-queue';
 export * from './access';
 export * from './access-surface';
+export * from './rate-limit';
+export * from './security-headers';
+export * from './graphql-limits';

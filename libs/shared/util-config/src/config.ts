@@ -57,6 +57,9 @@ export const field = {
   },
   positiveInt: (fallback: number) =>
     z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be a positive integer' }).int('must be a positive integer').positive('must be a positive integer').default(fallback)),
+  /** An integer >= 0 (0 usually turns a feature off), `fallback` when unset. */
+  nonNegativeInt: (fallback: number) =>
+    z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be an integer >= 0' }).int('must be an integer >= 0').min(0, 'must be an integer >= 0').default(fallback)),
   /** An integer >= 0, or undefined when unset (the consumer picks a default that depends on the machine). */
   optionalNonNegativeInt: () =>
     z.preprocess(emptyToUndefined, z.coerce.number({ error: 'must be an integer >= 0' }).int('must be an integer >= 0').min(0, 'must be an integer >= 0').optional()),
