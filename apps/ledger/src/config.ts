@@ -25,6 +25,8 @@ export const ledgerConfigShape = {
    * follows the ordering log (docs/ledger.md, Bootstrapping); every block is re-executed and must match.
    */
   LEDGER_BOOTSTRAP_PEERS: field.optionalHttpUrlList(),
+  /** Blocks per partition of blocks, transactions and header_signatures created from now on (docs/ledger.md, Partitioning). */
+  LEDGER_PARTITION_BLOCKS: field.positiveInt(100_000),
   /** Most certified blocks a `ledgerBlockCertified(from:)` subscription replays before live ones. */
   LEDGER_SUBSCRIPTION_REPLAY_LIMIT: field.positiveInt(1_000),
 };

@@ -64,6 +64,7 @@ export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: 
     log,
     orderingSource: config.MESSAGING === 'kafka' ? `kafka:${orderingTopicOf(config.CHAIN_ID)}/0` : 'solo',
     bootstrapPeers: config.LEDGER_BOOTSTRAP_PEERS,
+    partitionBlocks: config.LEDGER_PARTITION_BLOCKS,
     registry: ledgerRegistry(),
     verifier: nodeVerify,
     verifierPool: VerifierPool.shared({ threads: config.LEDGER_VERIFY_THREADS, logger: (level, message) => logger[level](message) }),

@@ -84,8 +84,34 @@ export interface StoredSignature {
 
 const num = (v: string | number) => Number(v);
 
+/** Blocks per partition of blocks, transactions and header_signatures unless configured (LEDGER_PARTITION_BLOCKS). */
+export const DEFAULT_PARTITION_BLOCKS = 100_000;
+
+export interface BlockStoreOptions {
+  /**
+   * Blocks per new partition (docs/ledger.md, Partitioning). The node keeps
+   * partitions created through its newest block + this many blocks; a change
+   * applies to partitions created from then on.
+   */
+  readonly partitionBlocks?: number;
+}
+
 export class BlockStore {
-  constructor(private readonly pool: Pool) {}
+  private readonly partitionBlocks: number;
+  /**
+   * Exclusive upper block number the partitions cover, as last seen without
+   * creating any (so it is committed); unknown until the first block.
+   */
+  private partitionsEnd: number | undefined;
+
+  constructor(
+    private readonly pool: Pool,
+    options: BlockStoreOptions = {},
+  ) {
+    const size = options.partitionBlocks ?? DEFAULT_PARTITION_BLOCKS;
+    if (!Number.isSafeInteger(size) || size < 1) throw new Error(`partitionBlocks must be a positive integer (got ${size})`);
+    this.partitionBlocks = size;
+  }
 
   async position(chainId: string): Promise<NodePosition | undefined> {
     const { rows } = await this.pool.query<{ last_offset: string; head_block: string; halted: boolean; halt_reason: string | null }>(
@@ -98,6 +124,7 @@ export class BlockStore {
 
   /** Writes the block and everything it implies in the caller's transaction. */
   async insertBlock(client: PoolClient, block: PersistedBlock): Promise<void> {
+    await this.ensurePartitions(client, block.blockNumber);
     await client.query(
       `INSERT INTO blocks (block_number, header_hash, header, previous_hash, transaction_count, log_size, first_offset, last_offset, block_time, config_sequence)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
@@ -105,10 +132,15 @@ export class BlockStore {
     );
     if (block.transactions.length > 0) {
       const t = block.transactions;
-      // One round trip per block, whatever its size.
+      // One round trip per block, whatever its size. The VALID ones also go to valid_transactions,
+      // whose primary key refuses the block if an id was committed VALID before, in any partition.
       await client.query(
-        `INSERT INTO transactions (leaf_index, transaction_id, block_number, position, envelope, leaf_hash, type, organization_id, code, detail, result)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::bytea[], $6::bytea[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])`,
+        `WITH inserted AS (
+           INSERT INTO transactions (leaf_index, transaction_id, block_number, position, envelope, leaf_hash, type, organization_id, code, detail, result)
+           SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::int[], $5::bytea[], $6::bytea[], $7::text[], $8::text[], $9::text[], $10::text[], $11::bytea[])
+           RETURNING transaction_id, block_number, leaf_index, code)
+         INSERT INTO valid_transactions (transaction_id, block_number, leaf_index)
+         SELECT transaction_id, block_number, leaf_index FROM inserted WHERE code = 'VALID'`,
         [
           t.map((x) => x.leafIndex),
           t.map((x) => x.transactionId),
@@ -138,6 +170,20 @@ export class BlockStore {
        ON CONFLICT (chain_id) DO UPDATE SET last_offset = EXCLUDED.last_offset, head_block = EXCLUDED.head_block, updated_at = clock_timestamp()`,
       [block.chainId, block.lastOffset ?? -1, block.blockNumber],
     );
+  }
+
+  /**
+   * Keeps the partitions a whole partition ahead of `blockNumber`, in the
+   * block's transaction: when the block enters the last partition, the next
+   * one is created (and rolled back with the block if the block is). Costs a
+   * round trip only around a partition boundary.
+   */
+  private async ensurePartitions(client: PoolClient, blockNumber: number): Promise<void> {
+    const through = blockNumber + this.partitionBlocks;
+    if (this.partitionsEnd !== undefined && through < this.partitionsEnd) return;
+    const { rows } = await client.query<{ created: number; covered_to: string }>('SELECT created, covered_to FROM ensure_block_partitions($1, $2)', [through, this.partitionBlocks]);
+    // Only what existed already is known to be committed; after creating, the next block asks again.
+    this.partitionsEnd = rows[0].created === 0 ? num(rows[0].covered_to) : undefined;
   }
 
   /** Marks the node halted (in the caller's transaction when `client` is given). */

@@ -2,4 +2,4 @@
 export { KafkaOrderingLog, type KafkaOrderingLogOptions, KIND_HEADER, orderingGroupOf } from './kafka-ordering-log';
 export { PostgresOrderingLog, type PostgresOrderingLogOptions } from './postgres-ordering-log';
 export { ORDERING_SCHEMA, orderingMigrations } from './migrations';
-export { BlockStore, type PersistedBlock, type PersistedTransaction, type PersistedStateWrite, type NodePosition, type StoredBlock, type StoredTransaction, type StoredSignature, type StoredBlockRow, type TransactionRow, type StoredStateRow } from './block-store';
+export { BlockStore, type BlockStoreOptions, DEFAULT_PARTITION_BLOCKS, type PersistedBlock, type PersistedTransaction, type PersistedStateWrite, type NodePosition, type StoredBlock, type StoredTransaction, type StoredSignature, type StoredBlockRow, type TransactionRow, type StoredStateRow } from './block-store';

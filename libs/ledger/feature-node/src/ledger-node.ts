@@ -92,6 +92,8 @@ export interface LedgerNodeOptions {
    * log is followed from the last one's offset, so a new member does not replay the log from offset 0.
    */
   readonly bootstrapPeers?: readonly string[];
+  /** Blocks per partition of the chain's tables (LEDGER_PARTITION_BLOCKS; docs/ledger.md, Partitioning). */
+  readonly partitionBlocks?: number;
 }
 
 /** Two header hashes for one block number: what this node committed, and what a member signed. */
@@ -158,7 +160,7 @@ export class LedgerNode {
   private stopped = false;
 
   constructor(private readonly options: LedgerNodeOptions) {
-    this.store = new BlockStore(options.pool);
+    this.store = new BlockStore(options.pool, { partitionBlocks: options.partitionBlocks });
     this.pool = options.verifierPool ?? VerifierPool.shared();
     this.events.setMaxListeners(0);
   }
@@ -660,6 +662,11 @@ export class LedgerNode {
     if (position && position.headBlock >= 0) {
       const block = await this.store.block(position.headBlock);
       if (block) this.head = { blockNumber: block.blockNumber, hash: block.headerHash, header: JSON.parse(new TextDecoder().decode(block.header)) as BlockHeader };
+    }
+    // A partition detached or dropped by hand (docs/ledger.md, Partitioning) leaves the log short: the next
+    // header would disagree with every member's, so the node refuses to start rather than fork.
+    if (this.head && this.tree.size !== this.head.header.logSize) {
+      throw new AllianceError('LEDGER.STORE_INCOMPLETE', 'internal', `this database holds ${this.tree.size} transactions of the ${this.head.header.logSize} up to block ${this.head.blockNumber}: a partition of the chain is missing`);
     }
     const config = this.state.get(CONFIG_KEY);
     this.config = config ? (config.value as unknown as ChainConfig) : undefined;
