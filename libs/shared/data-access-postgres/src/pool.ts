@@ -24,6 +24,11 @@ export function createPool(url: string, options: PoolOptions): Pool {
   const pool = new Pool(config);
   // An idle client losing its connection (PostgreSQL restarted) must not crash the process.
   pool.on('error', () => undefined);
+  // Nor may a checked-out one: pg-pool listens for errors only while a client is idle, and a client held
+  // between queries (a transaction awaiting Kafka, a LISTEN connection) that PostgreSQL terminates emits
+  // 'error' with no listener, which kills the process (found by the fault suite, docs/reliability.md).
+  // The error is not lost: the client's next query rejects, and the pool discards it on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
