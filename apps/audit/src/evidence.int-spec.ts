@@ -126,6 +126,16 @@ describe('evidence packages: exported by the audit service, verified offline', (
     expect(verifyEvidence(flipped, pinned()).ok).toBe(false);
     await cliChecks(answer.text, 'receivable');
 
+    // The same package through GraphQL (what the dashboard saves): a file of the same records that verifies on its own.
+    const gql = await chain.auditGraphql('query ($id: String!) { auditEvidenceReceivable(receivableId: $id) { fileName mediaType content recordCount transactionCount } }', { id: T1 });
+    expect(gql.errors).toBeUndefined();
+    const file = gql.data?.['auditEvidenceReceivable'] as { fileName: string; mediaType: string; content: string; recordCount: number; transactionCount: number };
+    expect(file).toMatchObject({ fileName: `evidence-receivable-${T1}.json`, mediaType: 'application/json', recordCount: 8, transactionCount: 5 });
+    expect((JSON.parse(file.content) as EvidencePackage).records).toEqual(pkg.records);
+    expect(verifyEvidence(new TextEncoder().encode(file.content), pinned())).toMatchObject({ ok: true, issuerPinned: true, records: 8, transactions: 5 });
+    const gqlBad = await chain.auditGraphql('{ auditEvidenceReceivable(receivableId: "x") { fileName } }');
+    expect(gqlBad.errors?.[0].extensions?.['code']).toBe('AUDIT.INVALID_QUERY');
+
     // The export is an audit query like any other: recorded, with how many records it held.
     const log = await chain.auditCall('GET', '/access-log?limit=1000');
     const entry = (log.body['items'] as Array<{ operation: string; outcome: string; recordCount: number; parameters: string }>).reverse().find((e) => e.operation === 'GET /audit/v1/evidence/receivables/:receivableId' && e.outcome === 'ok');
@@ -185,6 +195,12 @@ describe('evidence packages: exported by the audit service, verified offline', (
 
     expect(verifyEvidence(new TextEncoder().encode(answer.text), pinned())).toMatchObject({ ok: true, issuerPinned: true, membersPinned: true, records: 2, transactions: 1 });
     await cliChecks(answer.text, 'trace');
+    const gql = await chain.auditGraphql('query ($item: String!) { auditEvidenceTrace(item: $item) { fileName content recordCount transactionCount } }', { item: SGTIN });
+    expect(gql.errors).toBeUndefined();
+    const file = gql.data?.['auditEvidenceTrace'] as { fileName: string; content: string; recordCount: number; transactionCount: number };
+    expect(file).toMatchObject({ recordCount: 2, transactionCount: 1 });
+    expect(file.fileName).toBe(`evidence-trace-${SGTIN.replace(/:/g, '_')}.json`);
+    expect(verifyEvidence(new TextEncoder().encode(file.content), pinned())).toMatchObject({ ok: true, records: 2, transactions: 1 });
 
     const missing = await chain.auditCall('GET', '/evidence/traces');
     expect(missing.status).toBe(400);

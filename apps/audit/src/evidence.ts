@@ -1,4 +1,5 @@
 import { Controller, Get, Headers, Inject, Param, Query, StreamableFile } from '@nestjs/common';
+import { Args, Context, Field, Int, ObjectType, Query as GqlQuery, Resolver } from '@nestjs/graphql';
 import { ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 // The evidence format and its verifier are the SDK's (the brief: audit reads and verifies through @alliance/sdk).
 import {
@@ -18,6 +19,7 @@ import {
 import { AllianceError } from '@alliance/shared/util-errors';
 import { AUDIT_READ } from './access-log';
 import type { AuditContext, AuditFeature } from './features';
+import { authorizationOf, type GraphqlRequestContext } from './upstream';
 import { RequirePermission } from '@alliance/shared/feature-platform';
 
 /**
@@ -197,9 +199,12 @@ export class EvidenceBuilder {
   }
 }
 
+/** The file name of a package's download: the case, in characters safe in any file system. */
+const fileNameOf = (name: string) => `${name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)}.json`;
+
 /** The package as a download: its canonical bytes, application/json, attachment; the access log counts its records. */
 function download(pkg: EvidencePackage, name: string): StreamableFile {
-  const file = new StreamableFile(Buffer.from(encodeEvidencePackage(pkg)), { type: 'application/json', disposition: `attachment; filename="${name.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 120)}.json"` });
+  const file = new StreamableFile(Buffer.from(encodeEvidencePackage(pkg)), { type: 'application/json', disposition: `attachment; filename="${fileNameOf(name)}"` });
   return Object.assign(file, { recordCount: pkg.records.length });
 }
 
@@ -231,9 +236,49 @@ export class EvidenceController {
   }
 }
 
+@ObjectType('AuditEvidenceFile', { description: 'An evidence package as the file GET /audit/v1/evidence/… downloads: save `content` (UTF-8) as `fileName` and verify it with `alliance verify evidence <file>`' })
+class EvidenceFileType {
+  @Field() fileName!: string;
+  @Field({ description: 'application/json' }) mediaType!: string;
+  @Field({ description: 'The package’s canonical JSON text, byte for byte the REST download once encoded as UTF-8' }) content!: string;
+  @Field(() => Int, { description: 'The records it holds (state writes or EPCIS events)' }) recordCount!: number;
+  @Field(() => Int, { description: 'The transactions whose receipts it carries' }) transactionCount!: number;
+}
+
+const fileOf = (pkg: EvidencePackage, name: string): EvidenceFileType => ({
+  fileName: fileNameOf(name),
+  mediaType: 'application/json',
+  content: new TextDecoder().decode(encodeEvidencePackage(pkg)),
+  recordCount: pkg.records.length,
+  transactionCount: pkg.transactions.length,
+});
+
+@Resolver()
+export class EvidenceResolver {
+  constructor(@Inject(EVIDENCE_BUILDER) private readonly builder: EvidenceBuilder) {}
+
+  @GqlQuery(() => EvidenceFileType, { name: 'auditEvidenceTrace', description: 'The evidence package of an item’s trace, as GET /audit/v1/evidence/traces' })
+  @RequirePermission(AUDIT_READ)
+  async auditEvidenceTrace(
+    @Context() ctx: GraphqlRequestContext,
+    @Args('item') item: string,
+    @Args('direction', { type: () => String, nullable: true }) direction?: string | null,
+    @Args('depth', { type: () => Int, nullable: true }) depth?: number | null,
+  ): Promise<EvidenceFileType> {
+    const pkg = await this.builder.trace(item, direction ?? undefined, depth === null || depth === undefined ? undefined : String(depth), authorizationOf(ctx));
+    return fileOf(pkg, `evidence-trace-${item}`);
+  }
+
+  @GqlQuery(() => EvidenceFileType, { name: 'auditEvidenceReceivable', description: 'The evidence package of a receivable’s whole tree, as GET /audit/v1/evidence/receivables/{receivableId}' })
+  @RequirePermission(AUDIT_READ)
+  async auditEvidenceReceivable(@Context() ctx: GraphqlRequestContext, @Args('receivableId') receivableId: string): Promise<EvidenceFileType> {
+    return fileOf(await this.builder.receivable(receivableId, authorizationOf(ctx)), `evidence-receivable-${receivableId}`);
+  }
+}
+
 export const evidenceFeature: AuditFeature = {
   name: 'evidence',
   controllers: [EvidenceController],
-  resolvers: [],
+  resolvers: [EvidenceResolver],
   providers: (context) => [{ provide: EVIDENCE_BUILDER, useValue: new EvidenceBuilder(context) }],
 };

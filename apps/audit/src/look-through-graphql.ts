@@ -17,6 +17,7 @@ import {
   windowOf,
 } from './look-through-params';
 import { LOOK_THROUGH, type LookThrough } from './look-through-views';
+import { authorizationOf, type GraphqlRequestContext } from './upstream';
 
 /*
  * The look-through views in the audit subgraph (docs/audit.md, Look-through
@@ -475,8 +476,6 @@ class PaymentTermsType {
   @Field(() => [PaymentTermsRowType]) items!: PaymentTermsRowType[];
 }
 
-type Ctx = { req?: { headers?: { authorization?: string } } };
-const authOf = (ctx: Ctx) => ctx.req?.headers?.authorization;
 const version = (v: Json) => ({ ...v, json: JSON.stringify(v['agent'] ?? v['device'] ?? null) });
 const nul = <T,>(v: T | null | undefined) => (v === null || v === undefined ? undefined : v);
 
@@ -486,14 +485,14 @@ export class LookThroughResolver {
 
   @Query(() => OrganizationListType, { name: 'auditOrganizations', description: 'The entity register: every organization that has been a member or observer' })
   @RequirePermission(AUDIT_READ)
-  auditOrganizations(@Context() ctx: Ctx, @Args('atBlock', { type: () => Int, nullable: true }) atBlock?: number | null) {
-    return this.views.organizations(authOf(ctx), intOf(nul(atBlock), 'atBlock', 0, 999_999_999));
+  auditOrganizations(@Context() ctx: GraphqlRequestContext, @Args('atBlock', { type: () => Int, nullable: true }) atBlock?: number | null) {
+    return this.views.organizations(authorizationOf(ctx), intOf(nul(atBlock), 'atBlock', 0, 999_999_999));
   }
 
   @Query(() => OrganizationRegisterType, { name: 'auditOrganization', description: 'One organization with its agents (and key history), devices and the membership proposals and votes that concern it' })
   @RequirePermission(AUDIT_READ)
-  async auditOrganization(@Context() ctx: Ctx, @Args('organizationId') organizationId: string, @Args('atBlock', { type: () => Int, nullable: true }) atBlock?: number | null) {
-    const r = await this.views.organization(authOf(ctx), organizationIdOf(organizationId), intOf(nul(atBlock), 'atBlock', 0, 999_999_999));
+  async auditOrganization(@Context() ctx: GraphqlRequestContext, @Args('organizationId') organizationId: string, @Args('atBlock', { type: () => Int, nullable: true }) atBlock?: number | null) {
+    const r = await this.views.organization(authorizationOf(ctx), organizationIdOf(organizationId), intOf(nul(atBlock), 'atBlock', 0, 999_999_999));
     return {
       ...r,
       agents: r.agents.map((a) => ({ ...a, history: a.history.map(version) })),
@@ -504,13 +503,13 @@ export class LookThroughResolver {
   @Query(() => DevicePageType, { name: 'auditDevices', description: 'Registered devices in id order; `after` the last page’s nextAfter, `limit` 1-500' })
   @RequirePermission(AUDIT_READ)
   auditDevices(
-    @Context() ctx: Ctx,
+    @Context() ctx: GraphqlRequestContext,
     @Args('organizationId', { type: () => String, nullable: true }) organizationId?: string | null,
     @Args('status', { type: () => String, nullable: true }) status?: string | null,
     @Args('after', { type: () => String, nullable: true }) after?: string | null,
     @Args('limit', { type: () => Int, nullable: true }) limit?: number | null,
   ) {
-    return this.views.devices(authOf(ctx), {
+    return this.views.devices(authorizationOf(ctx), {
       organizationId: optionalOrganizationIdOf(nul(organizationId), 'organizationId'),
       status: oneOf(nul(status), DEVICE_STATUSES, 'status'),
       after: after ? deviceIdOf(after) : undefined,
@@ -520,34 +519,34 @@ export class LookThroughResolver {
 
   @Query(() => DeviceRegisterType, { name: 'auditDevice', description: 'One device with every change of it' })
   @RequirePermission(AUDIT_READ)
-  async auditDevice(@Context() ctx: Ctx, @Args('deviceId') deviceId: string) {
-    const r = await this.views.device(authOf(ctx), deviceIdOf(deviceId));
+  async auditDevice(@Context() ctx: GraphqlRequestContext, @Args('deviceId') deviceId: string) {
+    const r = await this.views.device(authorizationOf(ctx), deviceIdOf(deviceId));
     return { ...r, history: r.history.map(version) };
   }
 
   @Query(() => KeyRegisterType, { name: 'auditKey', description: 'Who holds a key, its status, and its holder’s record history' })
   @RequirePermission(AUDIT_READ)
-  async auditKey(@Context() ctx: Ctx, @Args('keyId') keyId: string) {
-    const r = await this.views.key(authOf(ctx), keyIdOf(keyId));
+  async auditKey(@Context() ctx: GraphqlRequestContext, @Args('keyId') keyId: string) {
+    const r = await this.views.key(authorizationOf(ctx), keyIdOf(keyId));
     return { ...r, history: r.history.map(version) };
   }
 
   @Query(() => [RecordVersionType], { name: 'auditAgentHistory', description: 'Every version of an agent’s record: its key history' })
   @RequirePermission(AUDIT_READ)
-  async auditAgentHistory(@Context() ctx: Ctx, @Args('organizationId') organizationId: string, @Args('agentId') agentId: string) {
-    return (await this.views.agentHistory(authOf(ctx), organizationIdOf(organizationId), agentIdOf(agentId))).items.map(version);
+  async auditAgentHistory(@Context() ctx: GraphqlRequestContext, @Args('organizationId') organizationId: string, @Args('agentId') agentId: string) {
+    return (await this.views.agentHistory(authorizationOf(ctx), organizationIdOf(organizationId), agentIdOf(agentId))).items.map(version);
   }
 
   @Query(() => TraceType, { name: 'auditTrace', description: 'The trace of an item with each event’s anchoring transaction and its proof verified against the observer node' })
   @RequirePermission(AUDIT_READ)
   auditTrace(
-    @Context() ctx: Ctx,
+    @Context() ctx: GraphqlRequestContext,
     @Args('item') item: string,
     @Args('direction', { type: () => String, nullable: true }) direction?: string | null,
     @Args('depth', { type: () => Int, nullable: true }) depth?: number | null,
     @Args('maxNodes', { type: () => Int, nullable: true }) maxNodes?: number | null,
   ) {
-    return this.views.trace(authOf(ctx), {
+    return this.views.trace(authorizationOf(ctx), {
       item: itemOf(item),
       direction: oneOf(nul(direction), TRACE_DIRECTIONS, 'direction') ?? 'both',
       depth: intOf(nul(depth), 'depth', 1, 50),
@@ -557,26 +556,26 @@ export class LookThroughResolver {
 
   @Query(() => ReceivableTreeType, { name: 'auditReceivableTree', description: 'The whole tree of a receivable with every record’s last receipt verified against the observer node' })
   @RequirePermission(AUDIT_READ)
-  auditReceivableTree(@Context() ctx: Ctx, @Args('receivableId') receivableId: string) {
-    return this.views.receivableTree(authOf(ctx), receivableIdOf(receivableId));
+  auditReceivableTree(@Context() ctx: GraphqlRequestContext, @Args('receivableId') receivableId: string) {
+    return this.views.receivableTree(authorizationOf(ctx), receivableIdOf(receivableId));
   }
 
   @Query(() => DebtorExposureType, { name: 'auditDebtorExposure', description: 'A debtor’s exposure per currency, as finance answers it' })
   @RequirePermission(AUDIT_READ)
-  auditDebtorExposure(@Context() ctx: Ctx, @Args('organizationId') organizationId: string) {
-    return this.views.debtorExposure(authOf(ctx), organizationIdOf(organizationId));
+  auditDebtorExposure(@Context() ctx: GraphqlRequestContext, @Args('organizationId') organizationId: string) {
+    return this.views.debtorExposure(authorizationOf(ctx), organizationIdOf(organizationId));
   }
 
   @Query(() => FinancierExposureType, { name: 'auditFinancierExposure', description: 'A financier’s exposure per currency, as finance answers it' })
   @RequirePermission(AUDIT_READ)
-  auditFinancierExposure(@Context() ctx: Ctx, @Args('organizationId') organizationId: string) {
-    return this.views.financierExposure(authOf(ctx), organizationIdOf(organizationId));
+  auditFinancierExposure(@Context() ctx: GraphqlRequestContext, @Args('organizationId') organizationId: string) {
+    return this.views.financierExposure(authorizationOf(ctx), organizationIdOf(organizationId));
   }
 
   @Query(() => PaymentTermsType, { name: 'auditPaymentTerms', description: 'Payment-term compliance per debtor and currency for receivables due from `from` to `to` (UTC dates)' })
   @RequirePermission(AUDIT_READ)
-  auditPaymentTerms(@Context() ctx: Ctx, @Args('from') from: string, @Args('to') to: string, @Args('debtor', { type: () => String, nullable: true }) debtor?: string | null) {
+  auditPaymentTerms(@Context() ctx: GraphqlRequestContext, @Args('from') from: string, @Args('to') to: string, @Args('debtor', { type: () => String, nullable: true }) debtor?: string | null) {
     const d = optionalOrganizationIdOf(nul(debtor), 'debtor');
-    return this.views.paymentTerms(authOf(ctx), { ...(d ? { debtor: d } : {}), ...windowOf(from, to) });
+    return this.views.paymentTerms(authorizationOf(ctx), { ...(d ? { debtor: d } : {}), ...windowOf(from, to) });
   }
 }

@@ -49,3 +49,7 @@ export class Upstreams {
     });
   }
 }
+
+/** The GraphQL context of an audit resolver: the caller's request, whose bearer token the upstream reads carry. */
+export type GraphqlRequestContext = { req?: { headers?: { authorization?: string } } };
+export const authorizationOf = (ctx: GraphqlRequestContext): string | undefined => ctx.req?.headers?.authorization;

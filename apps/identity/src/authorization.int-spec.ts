@@ -47,6 +47,7 @@ const QUERIES: Record<string, string> = {
   ledgerBlock: '{ ledgerBlock(blockNumber: 0) { blockNumber } }',
   ledgerBlocks: '{ ledgerBlocks { blockNumber } }',
   ledgerTransaction: `{ ledgerTransaction(transactionId: "${'0'.repeat(64)}") { status } }`,
+  ledgerCheckpoint: '{ ledgerCheckpoint { blockNumber } }',
 };
 
 type Outcome = 'allowed' | 401 | 403;

@@ -1,5 +1,6 @@
 import { Inject } from '@nestjs/common';
-import { Args, Directive, Field, Int, ObjectType, Query, Resolver, Subscription } from '@nestjs/graphql';
+import { Args, Directive, Field, Int, ObjectType, Parent, Query, ResolveField, Resolver, Subscription } from '@nestjs/graphql';
+import { canonicalize } from '@alliance/protocol';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { Public, SERVICE_CONFIG } from '@alliance/shared/feature-platform';
 import { certifiedBlocks, type LedgerNode, LedgerQueries, type BlockView } from '@alliance/ledger/feature-node';
@@ -33,6 +34,21 @@ export class LedgerTransaction {
   @Field(() => Int, { nullable: true }) blockNumber?: number;
   @Field(() => Int, { nullable: true }) leafIndex?: number;
   @Field({ nullable: true }) certified?: boolean;
+  @Field(() => String, {
+    nullable: true,
+    description: 'Once its block is certified, the receipt (docs/protocol.md, Receipts) as its canonical JSON text — what GET /ledger/v1/transactions/{id} returns as `receipt`, verified offline with the SDK’s verifyReceipt; null before',
+  })
+  receipt?: string | null;
+}
+
+@ObjectType({ description: 'A certified checkpoint of the chain’s log (docs/protocol.md, Checkpoints), as GET /ledger/v1/checkpoints/latest' })
+@Directive('@shareable')
+export class LedgerCheckpoint {
+  @Field(() => Int) blockNumber!: number;
+  @Field(() => Int, { description: 'Size of the global log at the block' }) treeSize!: number;
+  @Field({ description: 'Hex of the log’s Merkle root' }) rootHash!: string;
+  @Field({ description: 'The C2SP signed note: the checkpoint body and one signature line per member that signed it' }) note!: string;
+  @Field(() => [String]) signedBy!: string[];
 }
 
 function toBlock(b: BlockView): LedgerBlock {
@@ -81,6 +97,15 @@ export class LedgerResolver {
     return s.status === 'pending' ? { transactionId, status: 'pending' } : { transactionId, status: s.status, code: s.code, blockNumber: s.blockNumber, leafIndex: s.leafIndex, certified: s.certified };
   }
 
+  @Query(() => LedgerCheckpoint, { description: 'The checkpoint of block `blockNumber`, or of the newest certified block without it (LEDGER.NO_CHECKPOINT before the first)' })
+  async ledgerCheckpoint(@Args('blockNumber', { type: () => Int, nullable: true }) blockNumber?: number | null): Promise<LedgerCheckpoint> {
+    if (blockNumber !== undefined && blockNumber !== null && (blockNumber < 0 || blockNumber > this.node.certifiedBlock)) {
+      throw new AllianceError('LEDGER.INVALID_PARAMETER', 'invalid', `blockNumber must be a certified block, 0..${this.node.certifiedBlock}`);
+    }
+    const c = blockNumber === undefined || blockNumber === null ? await this.queries.latestCheckpoint() : await this.queries.checkpointAt(blockNumber);
+    return { ...c, signedBy: [...c.signedBy] };
+  }
+
   // Not async: `from` is checked when the client subscribes, so a bad one is the subscription's error, not a broken stream.
   @Subscription(() => LedgerBlock, {
     description:
@@ -89,5 +114,22 @@ export class LedgerResolver {
   })
   ledgerBlockCertified(@Args('from', { type: () => Int, nullable: true, description: 'First block number to deliver (replayed from the store when already certified)' }) from?: number | null): AsyncIterableIterator<BlockView> {
     return certifiedBlocks(this.node, { from: from ?? undefined, replayLimit: this.config.LEDGER_SUBSCRIPTION_REPLAY_LIMIT });
+  }
+}
+
+@Resolver(() => LedgerTransaction)
+@Public('replicated chain data every member and verifier reads: anyone entitled verifies it with open code alone (docs/ledger.md)')
+export class LedgerTransactionResolver {
+  private readonly queries: LedgerQueries;
+
+  constructor(@Inject(LEDGER_NODE) private readonly node: LedgerNode) {
+    this.queries = new LedgerQueries(node);
+  }
+
+  /** Read only when a client asks for it: one store read per transaction of the answer. */
+  @ResolveField(() => String, { nullable: true })
+  async receipt(@Parent() t: LedgerTransaction): Promise<string | null> {
+    if (t.status === 'pending' || t.blockNumber === undefined || t.blockNumber > this.node.certifiedBlock) return null;
+    return canonicalize(await this.queries.receipt(t.transactionId));
   }
 }

@@ -10,7 +10,7 @@ import { type Outbox } from '@alliance/shared/data-access-messaging';
 import { kafkaBrokersOf, OUTBOX, type ServiceConfig, type ServiceRuntime } from '@alliance/shared/feature-platform';
 import type { ledgerConfigShape } from './config';
 import { BlocksController, LEDGER_LIMITS, LEDGER_NODE, ProofsController, TransactionsController } from './ledger-api';
-import { LedgerResolver } from './ledger-graphql';
+import { LedgerResolver, LedgerTransactionResolver } from './ledger-graphql';
 
 export type LedgerConfig = ServiceConfig<typeof ledgerConfigShape>;
 
@@ -123,7 +123,7 @@ class LedgerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
 /** What a ledger node serves (the module lists these; docs/authorization.md is generated from them). */
 export const ledgerControllers = [TransactionsController, BlocksController, ProofsController];
-export const ledgerResolvers = [LedgerResolver];
+export const ledgerResolvers = [LedgerResolver, LedgerTransactionResolver];
 
 @Module({})
 export class LedgerModule {

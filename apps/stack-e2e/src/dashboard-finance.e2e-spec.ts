@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { type Envelope, formatTimestamp, type JsonObject, fromHex, keyId, signTransaction, verifyReceipt, type Receipt } from '@alliance/protocol';
-import { signIn as sdkSignIn } from '@alliance/sdk';
+import { issuerKeysOf, signIn as sdkSignIn, trustFromGenesis, verifyEvidence } from '@alliance/sdk';
 import { dashboardStack, WatchedPage } from './browser';
 import { waitFor } from './support';
 
@@ -11,7 +12,7 @@ import { waitFor } from './support';
 // REST, org3 grants org2 a credit line and org2 confirms on it (each signing with its own demo key), org1 splits
 // it in two, and the page opens the receivable's certificate tree as an ARIA tree the keyboard walks.
 const stack = dashboardStack('dashboard-finance', 3720, 54399);
-const { base, keyFile } = stack;
+const { base, dataDir, keyFile } = stack;
 const demoKey = (org: string) => JSON.parse(readFileSync(keyFile(org), 'utf8')) as { publicKey: string; privateKey: string };
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const run = Date.now().toString(36);
@@ -160,7 +161,7 @@ describe('dashboard Finance page in Chromium (npm start)', () => {
     }
   });
 
-  it('the regulator sees the alerts and the access log on the Audit page, next to Verify chain', async () => {
+  it('the regulator sees the alerts (a new one live) and the access log on the Audit page, and exports a receivable’s evidence that verifies offline', async () => {
     const w = await WatchedPage.open(stack.browser, base, 'regulator-audit-tables');
     try {
       const { page } = w;
@@ -187,6 +188,37 @@ describe('dashboard Finance page in Chromium (npm start)', () => {
         const log = await visible(page.getByRole('table', { name: 'Access log' }));
         await visible(log.getByRole('row').filter({ hasText: 'regulator' }).filter({ hasText: /auditAlerts|alerts/ }).first());
         expect(await page.getByRole('alert').count()).toBe(0);
+      });
+      await w.step('a freeze raises an alert that arrives live', async () => {
+        await visible(page.getByText('Live: alerts appear here as they are raised.'));
+        // The regulator (an observer) freezes the part org3 holds, signed with its own key: the audit derives an
+        // asset-frozen alert from the block, and the open page receives it over the subscription, without a reload.
+        await signedBy('regulator', 'finance.asset.freeze', { assetKind: 'receivable', assetId: PART_B, reason: `court order ${run}` });
+        const alerts = await visible(page.getByRole('table', { name: 'Alerts' }), 60_000);
+        const row = await visible(alerts.getByRole('row').filter({ hasText: 'asset-frozen' }).filter({ hasText: `finance/receivable/${PART_B}` }), 60_000);
+        await visible(row.getByText(`court order ${run}`, { exact: false }));
+      });
+      await w.step('evidence of a receivable exported and saved', async () => {
+        const form = page.getByRole('region', { name: 'Evidence export' });
+        await form.getByRole('radio', { name: 'Receivable tree' }).check();
+        await form.getByLabel('Receivable id').fill(PART_A);
+        const download = page.waitForEvent('download', { timeout: 60_000 });
+        await form.getByRole('button', { name: 'Export evidence' }).click();
+        const file = await download;
+        expect(file.suggestedFilename()).toBe(`evidence-receivable-${PART_A}.json`);
+        const saved = await visible(page.getByRole('status', { name: 'Evidence saved' }), 60_000);
+        const bytes = readFileSync(await file.path());
+        // The saved file verifies offline against the consortium's genesis and the regulator's key, as `alliance verify evidence` does.
+        const genesis = JSON.parse(readFileSync(join(dataDir, 'genesis.json'), 'utf8')) as unknown;
+        const verdict = verifyEvidence(new Uint8Array(bytes), { trust: trustFromGenesis(genesis), issuerKeys: issuerKeysOf(genesis) });
+        expect(verdict).toMatchObject({ ok: true, issuerPinned: true, membersPinned: true, case: { kind: 'receivable', subject: PART_A } });
+        expect(await saved.textContent()).toContain(`${verdict.ok ? verdict.records : -1} records`);
+      });
+      await w.step('a receivable that does not exist is refused with its code', async () => {
+        const form = page.getByRole('region', { name: 'Evidence export' });
+        await form.getByLabel('Receivable id').fill(`no-such-${run}`);
+        await form.getByRole('button', { name: 'Export evidence' }).click();
+        await visible(form.getByRole('alert').filter({ hasText: /AUDIT\.|FINANCE\./ }), 60_000);
       });
       expect(w.problems, 'console errors, page errors and failed requests').toEqual([]);
     } finally {

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { privateKafka, type PrivateKafka } from '@alliance/shared/testing';
 import { fromBase64, fromHex, leafHash, merkleRoot, toHex, verifyReceipt } from '@alliance/protocol';
 import { signIn } from '@alliance/sdk';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from './browser';
+import { memberSeesItsBlockLive, regulatorVerifiesTheChain } from './dashboard-walks';
 import { anchorEnvelopes } from './ledger-client';
 import { getJson, graphql, isAlive, root, runNode, tempDir, waitFor } from './support';
 
@@ -233,6 +236,26 @@ describe('npm run stack', () => {
     expect(txs.transactions).toHaveLength(header.transactionCount);
     expect(toHex(merkleRoot(txs.transactions.map((t) => leafHash(fromBase64(t.envelope)))))).toBe(header.dataRoot);
     expect(toHex(merkleRoot(txs.transactions.map((t) => leafHash(fromBase64(t.result)))))).toBe(header.resultsRoot);
+  });
+
+  describe('the dashboard in Chromium, served by the stack’s gateway', () => {
+    let browser: Browser | undefined;
+    const target = () => {
+      if (!browser) throw new Error('Chromium did not start');
+      return { browser, base, dataDir, name: 'stack-' };
+    };
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    // The same walks as against `npm start` (dashboard.e2e-spec.ts): here the gateway relays GraphQL and its
+    // subscriptions to separate processes, the blocks come from org1's node, and the audit is the regulator's.
+    it('a member signs in, sees its transaction’s block arrive live and verifies its receipt in the browser', () => memberSeesItsBlockLive(target()), 180_000);
+
+    it('the regulator runs a whole-chain verification of its observer node to its verdict', () => regulatorVerifiesTheChain(target()), 180_000);
   });
 
   it('`alliance verify chain` passes on every node, and names the block when a row is changed by hand', () => {

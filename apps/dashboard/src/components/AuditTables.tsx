@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { type Authorize, query } from '../lib/api';
+import type { Client } from 'graphql-ws';
+import { type Authorize, describeGraphQLErrors, query } from '../lib/api';
 import { Empty, ErrorAlert, Loading } from './states';
 
 interface Alert {
@@ -32,7 +33,9 @@ interface PageOf<T> {
   readonly next: number | null;
 }
 
-const ALERTS = 'query ($after: Int) { auditAlerts(after: $after, limit: 100) { items { seq alertId kind severity subject organizationId blockNumber summary occurredAt raisedAt } next } }';
+const ALERT_FIELDS = 'seq alertId kind severity subject organizationId blockNumber summary occurredAt raisedAt';
+const ALERTS = `query ($after: Int) { auditAlerts(after: $after, limit: 100) { items { ${ALERT_FIELDS} } next } }`;
+const ALERTS_LIVE = `subscription ($after: Int) { auditAlertRaised(after: $after) { ${ALERT_FIELDS} } }`;
 const ACCESS_LOG = 'query ($after: Int) { auditAccessLog(after: $after, limit: 100) { items { seq at organizationId actor transport operation recordCount outcome entryHash } next } }';
 
 type Paged<T> = { readonly state: 'loading'; readonly items: readonly T[] } | { readonly state: 'error'; readonly items: readonly T[]; readonly error: unknown } | { readonly state: 'ready'; readonly items: readonly T[]; readonly next: number | null };
@@ -71,11 +74,52 @@ function More({ paged, more, what }: { readonly paged: Paged<unknown>; readonly 
   );
 }
 
-/** The regulator's alerts (GraphQL auditAlerts), in the order raised. */
-export function AlertsTable({ authorize }: { readonly authorize: Authorize }) {
-  const [paged, more] = usePaged<Alert>(authorize, ALERTS, 'auditAlerts');
+type Feed = 'off' | 'live' | { readonly error: string };
+
+/**
+ * Once every page is loaded, the alerts raised after the last one, live (subscription auditAlertRaised with
+ * `after`: none is missed between the last page and the subscription, and a reconnection resumes from the last seen).
+ */
+function useLiveAlerts(subscriptions: Client, paged: Paged<Alert>): [readonly Alert[], Feed] {
+  const [live, setLive] = useState<readonly Alert[]>([]);
+  const [feed, setFeed] = useState<Feed>('off');
+  const caughtUp = paged.state === 'ready' && paged.next === null;
+  const lastSeq = caughtUp ? (paged.items.at(-1)?.seq ?? 0) : null;
+  useEffect(() => {
+    if (lastSeq === null) return undefined;
+    let after = lastSeq;
+    const stop = subscriptions.subscribe<{ auditAlertRaised: Alert }>(
+      { query: ALERTS_LIVE, variables: { after } },
+      {
+        next: (result) => {
+          if (result.errors?.length) return setFeed({ error: describeGraphQLErrors(result.errors).message });
+          const alert = result.data?.auditAlertRaised;
+          if (!alert || alert.seq <= after) return;
+          after = alert.seq;
+          setFeed('live');
+          setLive((list) => [...list, alert]);
+        },
+        error: (error) => setFeed({ error: Array.isArray(error) ? describeGraphQLErrors(error).message : `The live feed closed: ${(error as { reason?: string }).reason || 'connection lost'}` }),
+        complete: () => setFeed({ error: 'The live feed ended.' }),
+      },
+    );
+    setFeed('live');
+    return stop;
+    // Subscribed once, from the seq the pages ended at; later pages cannot appear once caught up.
+  }, [subscriptions, lastSeq]);
+  return [live, feed];
+}
+
+/** The regulator's alerts (GraphQL auditAlerts, then auditAlertRaised live), in the order raised. */
+export function AlertsTable({ authorize, subscriptions }: { readonly authorize: Authorize; readonly subscriptions: Client }) {
+  const [loaded, more] = usePaged<Alert>(authorize, ALERTS, 'auditAlerts');
+  const [live, feed] = useLiveAlerts(subscriptions, loaded);
+  const paged = { ...loaded, items: [...loaded.items, ...live] } as Paged<Alert>;
   return (
     <>
+      <p className="hint" aria-live="polite">
+        {feed === 'live' ? 'Live: alerts appear here as they are raised.' : feed === 'off' ? 'New alerts appear here once every page is loaded.' : `Live feed stopped: ${feed.error}`}
+      </p>
       {paged.state === 'ready' && paged.items.length === 0 && <Empty>No alerts have been raised.</Empty>}
       {paged.items.length > 0 && (
         <table>

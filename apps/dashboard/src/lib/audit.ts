@@ -1,4 +1,11 @@
-/** The lines of `GET /audit/v1/verifications/chain` (docs/audit.md, Chain runs) the Audit page shows. */
+/**
+ * The chain run as the Audit page subscribes to it: the lines of `GET /audit/v1/verifications/chain`
+ * (docs/audit.md, Chain runs) as GraphQL `AuditChainLine`s.
+ */
+export const CHAIN_VERIFICATION =
+  'subscription ($node: String!) { auditChainVerification(node: $node) { type runId node phase blocksVerified transactions target outcome ok firstFailure { blockNumber code detail } error } }';
+
+/** The lines the Audit page shows. */
 export interface ProgressLine {
   readonly type: 'progress';
   readonly runId: string;

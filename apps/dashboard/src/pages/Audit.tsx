@@ -1,44 +1,52 @@
 import { useEffect, useRef, useState } from 'react';
 import { AccessLogTable, AlertsTable } from '../components/AuditTables';
+import { EvidenceExport } from '../components/EvidenceExport';
 import { ErrorAlert } from '../components/states';
-import { restGet } from '../lib/api';
-import { isRunLine, percentDone, type ProgressLine, type VerdictLine } from '../lib/audit';
-import { readNdjson } from '../lib/ndjson';
+import { ApiError, describeGraphQLErrors } from '../lib/api';
+import { CHAIN_VERIFICATION, isRunLine, percentDone, type ProgressLine, type VerdictLine } from '../lib/audit';
 import { useSignedIn } from '../session';
 
 type Run = { readonly state: 'idle' } | { readonly state: 'running'; readonly progress: ProgressLine | null } | { readonly state: 'done'; readonly verdict: VerdictLine } | { readonly state: 'error'; readonly error: unknown };
 
-/** The regulator's whole-chain verification of its observer node, streamed (GET /audit/v1/verifications/chain). */
+/** The regulator's whole-chain verification of its observer node, streamed (GraphQL subscription auditChainVerification). */
 export function AuditPage() {
-  const { authorize, session } = useSignedIn();
+  const { authorize, session, subscriptions } = useSignedIn();
   const [run, setRun] = useState<Run>({ state: 'idle' });
   const heading = useRef<HTMLHeadingElement>(null);
-  const abort = useRef<AbortController | null>(null);
+  const stop = useRef<(() => void) | null>(null);
   const regulator = session.principal.organizationRole === 'regulator';
 
   useEffect(() => heading.current?.focus(), []);
-  useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => () => stop.current?.(), []);
 
-  async function verify() {
-    abort.current?.abort();
-    const controller = new AbortController();
-    abort.current = controller;
+  function verify() {
+    stop.current?.();
     setRun({ state: 'running', progress: null });
-    try {
-      const response = await restGet(authorize, '/audit/v1/verifications/chain?node=observer', 'application/x-ndjson', controller.signal);
-      if (!response.body) throw new Error('The audit service answered without a body.');
-      for await (const line of readNdjson(response.body)) {
-        if (!isRunLine(line)) continue;
-        if (line.type === 'verdict') {
-          setRun({ state: 'done', verdict: line });
-          return;
-        }
-        setRun({ state: 'running', progress: line });
-      }
-      throw new Error('The verification stream ended without a verdict.');
-    } catch (error) {
-      if (!controller.signal.aborted) setRun({ state: 'error', error });
-    }
+    let finished = false;
+    const fail = (error: unknown) => {
+      if (finished) return;
+      finished = true;
+      setRun({ state: 'error', error });
+    };
+    stop.current = subscriptions.subscribe<{ auditChainVerification: unknown }>(
+      { query: CHAIN_VERIFICATION, variables: { node: 'observer' } },
+      {
+        next: (result) => {
+          if (result.errors?.length) return fail(describeGraphQLErrors(result.errors));
+          const line = result.data?.auditChainVerification;
+          if (finished || !isRunLine(line)) return;
+          if (line.type === 'verdict') {
+            finished = true;
+            setRun({ state: 'done', verdict: line });
+            stop.current?.();
+            return;
+          }
+          setRun({ state: 'running', progress: line });
+        },
+        error: (error) => fail(Array.isArray(error) ? describeGraphQLErrors(error) : new ApiError(`The verification stream closed: ${(error as { reason?: string }).reason || 'connection lost'}`, 'NETWORK', undefined)),
+        complete: () => fail(new Error('The verification stream ended without a verdict.')),
+      },
+    );
   }
 
   const percent = run.state === 'done' ? 100 : run.state === 'running' && run.progress ? percentDone(run.progress) : 0;
@@ -52,7 +60,7 @@ export function AuditPage() {
         <h2 id="chain-heading">Chain verification</h2>
         <p>Re-verifies every block of the regulator’s observer node — headers, signatures, Merkle roots, stored rows and world state — with the SDK’s open verifier.</p>
         {!regulator && <p className="hint">Only the regulator may run it; signed in as {session.principal.organizationId}, the audit service refuses the request.</p>}
-        <button type="button" onClick={() => void verify()} disabled={run.state === 'running'}>
+        <button type="button" onClick={verify} disabled={run.state === 'running'}>
           Verify chain
         </button>
         {run.state !== 'idle' && run.state !== 'error' && (
@@ -75,9 +83,13 @@ export function AuditPage() {
       </section>
       {regulator && (
         <>
+          <section aria-labelledby="evidence-heading">
+            <h2 id="evidence-heading">Evidence export</h2>
+            <EvidenceExport authorize={authorize} />
+          </section>
           <section aria-labelledby="alerts-heading">
             <h2 id="alerts-heading">Alerts</h2>
-            <AlertsTable authorize={authorize} />
+            <AlertsTable authorize={authorize} subscriptions={subscriptions} />
           </section>
           <section aria-labelledby="access-heading">
             <h2 id="access-heading">Access log</h2>

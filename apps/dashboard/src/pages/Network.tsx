@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorAlert, Empty, Loading } from '../components/states';
-import { ApiError, describeGraphQLErrors, getJson, query } from '../lib/api';
+import { ApiError, describeGraphQLErrors, query } from '../lib/api';
 import { type BlockSummary, memberRows, mergeBlock, type Organization } from '../lib/network';
 import { useSignedIn } from '../session';
 import { BlockDetails } from './BlockDetails';
@@ -40,9 +40,9 @@ export function NetworkPage() {
         // The newest certified block (a checkpoint is cut for each), then the recent window, then live from the next one.
         let head = -1;
         try {
-          head = (await getJson<{ blockNumber: number }>(authorize, '/ledger/v1/checkpoints/latest', abort.signal)).blockNumber;
+          head = (await query<{ ledgerCheckpoint: { blockNumber: number } }>(authorize, '{ ledgerCheckpoint { blockNumber } }', {}, abort.signal)).ledgerCheckpoint.blockNumber;
         } catch (error) {
-          if (!(error instanceof ApiError && error.status === 404)) throw error;
+          if (!(error instanceof ApiError && error.code === 'LEDGER.NO_CHECKPOINT')) throw error;
         }
         const from = Math.max(0, head - WINDOW + 1);
         const recent = head < 0 ? [] : (await query<{ ledgerBlocks: BlockSummary[] }>(authorize, `query ($from: Int!, $limit: Int!) { ledgerBlocks(from: $from, limit: $limit) { ${BLOCK_FIELDS} } }`, { from, limit: WINDOW }, abort.signal)).ledgerBlocks;
