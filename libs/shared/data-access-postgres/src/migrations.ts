@@ -65,15 +65,19 @@ export async function runMigrations(pool: Pool, schema: string, migrations: read
         if (previous.checksum !== m.checksum) throw new Error(`migration ${m.version}_${m.name} of schema "${schema}" was changed after it was applied; add a new migration instead`);
         continue;
       }
-      await client.query('BEGIN');
-      try {
-        await client.query(`SET LOCAL search_path TO "${schema}", public`);
-        await client.query(m.sql);
-        await client.query(`INSERT INTO "${schema}".schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw new Error(`migration ${m.version}_${m.name} of schema "${schema}" failed: ${(error as Error).message}`, { cause: error });
+      for (let attempt = 1; ; attempt++) {
+        await client.query('BEGIN');
+        try {
+          await client.query(`SET LOCAL search_path TO "${schema}", public`);
+          await client.query(m.sql);
+          await client.query(`INSERT INTO "${schema}".schema_migrations (version, name, checksum) VALUES ($1, $2, $3)`, [m.version, m.name, m.checksum]);
+          await client.query('COMMIT');
+          break;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          if (attempt < 3 && isCatalogRace(error)) continue;
+          throw new Error(`migration ${m.version}_${m.name} of schema "${schema}" failed: ${(error as Error).message}`, { cause: error });
+        }
       }
       applied.push(`${m.version}_${m.name}`);
     }
@@ -82,4 +86,16 @@ export async function runMigrations(pool: Pool, schema: string, migrations: read
     await client.query('SELECT pg_advisory_unlock(hashtext($1))', [`alliance.migrations.${schema}`]).catch(() => undefined);
     client.release();
   }
+}
+
+/**
+ * A migration that lost a race for a cluster-wide object (a role) to another database's migration in the
+ * same cluster: `IF NOT EXISTS` saw nothing, the other transaction committed first, and the catalog's
+ * unique index refused the second. The per-schema advisory lock cannot prevent it (advisory locks are
+ * per database). Run again, the migration sees the object. (Two audit services migrating one fresh
+ * cluster at once: the fault suite, docs/reliability.md.)
+ */
+function isCatalogRace(error: unknown): boolean {
+  const e = error as { code?: string; constraint?: string };
+  return (e.code === '23505' && /^pg_/.test(e.constraint ?? '')) || e.code === '42710';
 }
