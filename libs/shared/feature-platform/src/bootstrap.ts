@@ -233,6 +233,9 @@ export function buildOpenApiDocument(definition: ServiceDefinition, app: INestAp
   return SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${definition.name}.${controller.replace(/Controller$/, '')}.${method}` });
 }
 
+/** How long an idle keep-alive connection stays open (a load balancer's 60 s idle timeout plus margin). */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+
 async function listen(definition: ServiceDefinition, app: NestExpressApplication, runtime: ServiceRuntime, messaging: MessagingHandle | undefined): Promise<RunningService> {
   let inFlight = 0;
   const idle: Array<() => void> = [];
@@ -255,6 +258,11 @@ async function listen(definition: ServiceDefinition, app: NestExpressApplication
   await definition.afterInit?.(app, runtime, document);
   await app.init();
   const server = app.getHttpServer() as Server;
+  // Idle keep-alive connections stay open well past Node's 5 s default: a client that reuses one (the gateway's
+  // subgraph fetcher keeps its sockets without an idle limit) would otherwise, now and then, send its
+  // request just as the server closes the socket and get "socket hang up". Headers must time out after that.
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
   const subscriptions = serveSubscriptions(definition, app, runtime, server);
 
   const host = runtime.config.HOST ?? '127.0.0.1';
