@@ -254,35 +254,47 @@ export class CaptureService {
         if (error instanceof AllianceError && error.code === 'PROVENANCE.LEDGER_REFUSED') return error;
         throw error;
       });
-      if (outcome instanceof AllianceError) await this.fail(job.capture_id, [{ code: String(outcome.details?.['ledgerCode'] ?? outcome.code), detail: outcome.message }]);
+      if (outcome instanceof AllianceError) await this.fail(job, [{ code: String(outcome.details?.['ledgerCode'] ?? outcome.code), detail: outcome.message }]);
       else if (outcome === 'expired') await this.resign({ ...job, envelope: job.envelope });
-      else await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'submitted' WHERE capture_id = $1 AND status = 'pending'`, [job.capture_id]);
+      else await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'submitted' WHERE capture_id = $1 AND status = 'pending' AND transaction_id = $2`, [job.capture_id, job.transaction_id]);
       return;
     }
     if (job.status === 'submitted' && job.transaction_id) {
       const status = await this.options.writer.status(job.transaction_id);
-      if (status.status === 'invalid') await this.fail(job.capture_id, [{ code: status.code, detail: status.detail ?? status.code }], status.blockNumber);
+      if (status.status === 'invalid') await this.fail(job, [{ code: status.code, detail: status.detail ?? status.code }], status.blockNumber);
       // Committed: the read model marks the job when it applies the block. Unknown: the node lost it (restart) — submit again.
-      else if (status.status === 'unknown') await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'pending' WHERE capture_id = $1 AND status = 'submitted'`, [job.capture_id]);
+      else if (status.status === 'unknown') await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'pending' WHERE capture_id = $1 AND status = 'submitted' AND transaction_id = $2`, [job.capture_id, job.transaction_id]);
     }
   }
 
-  /** A stored envelope that aged out of the ledger's timestamp window was never ordered: sign the same payload again. */
+  /**
+   * A stored envelope that aged out of the ledger's timestamp window was never ordered: sign the same payload again.
+   * Every change of a job is conditioned on the transaction it was read with (compare-and-set): replicas of this
+   * service share the jobs table, and two that both found the envelope expired must not both re-sign — the
+   * second's new transaction would be ordered beside the first's, committing the capture twice.
+   */
   private async resign(job: JobRow & { envelope: Buffer }): Promise<void> {
     const envelope = JSON.parse(job.envelope.toString('utf8')) as { transaction: { payload: Record<string, unknown> } };
     const signed = this.options.writer.sign('provenance.epcis.capture', envelope.transaction.payload);
-    await this.options.pool.query(`UPDATE provenance.capture_jobs SET envelope = $2, transaction_id = $3 WHERE capture_id = $1 AND status = 'pending'`, [job.capture_id, Buffer.from(signed.bytes), signed.transactionId]);
-    this.options.logger?.('info', 'capture re-signed after its timestamp left the ledger window', { captureId: job.capture_id });
+    const { rowCount } = await this.options.pool.query(`UPDATE provenance.capture_jobs SET envelope = $2, transaction_id = $3 WHERE capture_id = $1 AND status = 'pending' AND transaction_id = $4`, [
+      job.capture_id,
+      Buffer.from(signed.bytes),
+      signed.transactionId,
+      job.transaction_id,
+    ]);
+    if (rowCount) this.options.logger?.('info', 'capture re-signed after its timestamp left the ledger window', { captureId: job.capture_id });
   }
 
-  private async fail(captureId: string, errors: Array<{ code: string; detail: string }>, blockNumber?: number): Promise<void> {
-    // A refused capture anchored nothing: its private payloads have nothing to open.
-    await this.options.pool.query('DELETE FROM provenance.private_payloads WHERE capture_id = $1', [captureId]);
-    await this.options.pool.query(`UPDATE provenance.capture_jobs SET status = 'failed', errors = $2, block_number = $3, finished_at = now(), envelope = NULL WHERE capture_id = $1 AND status IN ('pending', 'submitted')`, [
-      captureId,
-      JSON.stringify(errors),
-      blockNumber ?? null,
-    ]);
+  /** The job's transaction was refused: the job fails, unless another replica has moved it to a newer transaction. */
+  private async fail(job: JobRow, errors: Array<{ code: string; detail: string }>, blockNumber?: number): Promise<void> {
+    await withTransaction(this.options.pool, async (client) => {
+      const { rowCount } = await client.query(
+        `UPDATE provenance.capture_jobs SET status = 'failed', errors = $2, block_number = $3, finished_at = now(), envelope = NULL WHERE capture_id = $1 AND status IN ('pending', 'submitted') AND transaction_id = $4`,
+        [job.capture_id, JSON.stringify(errors), blockNumber ?? null, job.transaction_id],
+      );
+      // A refused capture anchored nothing: its private payloads have nothing to open.
+      if (rowCount) await client.query('DELETE FROM provenance.private_payloads WHERE capture_id = $1', [job.capture_id]);
+    });
   }
 
   private async byIdempotencyKey(organizationId: string, key: string): Promise<JobRow | undefined> {
