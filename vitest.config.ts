@@ -52,6 +52,19 @@ export default defineConfig({
           globalSetup: ['libs/shared/testing/src/global-setup.ts'],
         },
       },
+      {
+        // `npm run test:faults` (docs/reliability.md): its own PostgreSQL cluster and Kafka broker, so no globalSetup.
+        plugins,
+        resolve: { alias },
+        test: {
+          name: 'faults',
+          include: ['apps/*-e2e/**/*.faults-spec.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 360_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

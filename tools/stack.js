@@ -170,6 +170,12 @@ async function up() {
   const demo = seedDemoConsortium(dataDir);
   const chain = { chainId: 'alliance-demo', genesisFile: ensureGenesis(dataDir, root), keyFileFor: (org) => path.join(demo.keysDir, `${org}.key.json`) };
   const topology = consortiumTopology({ port, databaseUrlFor: (db) => withDatabase(pgInfo.adminUrl, db), kafkaBrokers: kafka.brokers, databasePrefix, chain });
+  // STACK_KAFKA_BROKERS_<ORG> (e.g. STACK_KAFKA_BROKERS_ORG3): that organization's processes reach Kafka there
+  // instead, e.g. through a proxy that can cut them off (the fault suite, docs/reliability.md).
+  for (const p of topology) {
+    const own = process.env[`STACK_KAFKA_BROKERS_${String(p.env.ORG_ID).toUpperCase()}`];
+    if (own) p.env.KAFKA_BROKERS = own;
+  }
   for (const p of topology) {
     const taken = await tcpAnswers('127.0.0.1', Number(p.env.PORT), 300);
     if (taken) fail(`port ${p.env.PORT} (for ${p.id}) is in use; run \`npm run stack -- down\` or set PORT (the stack uses PORT..PORT+15)`);
