@@ -162,21 +162,11 @@ describe('alerts: raised from the chain and the services’ events, listed with 
     expect(batch.status, JSON.stringify(batch.body)).toBe(201);
     const provenanceAlert = (batch.body['alerts'] as Array<{ alertId: string }>)[0];
 
-    const document = {
-      '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'],
-      type: 'EPCISDocument',
-      schemaVersion: '2.0',
-      creationDate: new Date().toISOString(),
-      epcisBody: { eventList: [{ type: 'ObjectEvent', eventTime: new Date(Date.now() - 30_000).toISOString(), eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'holding', disposition: 'recalled', epcList: [RECALLED], readPoint: { id: 'urn:epc:id:sgln:4012345.00002.0' } }] },
-    };
-    const captured = await prov('POST', '/epcis/capture', document, { 'content-type': 'application/ld+json' });
-    expect(captured.status, JSON.stringify(captured.body)).toBe(202);
-    const job = await until('the capture job', async () => {
-      const j = await prov('GET', `/epcis/capture/${String(captured.body['captureID'])}`);
-      return j.body['running'] === false ? j.body : undefined;
-    });
-    expect(job).toMatchObject({ success: true });
-    const eventId = (job['eventIDs'] as string[])[0];
+    const [eventId] = (
+      await chain.capture(provenance, chain.members[0], [
+        { type: 'ObjectEvent', eventTime: new Date(Date.now() - 30_000).toISOString(), eventTimeZoneOffset: '+00:00', action: 'OBSERVE', bizStep: 'holding', disposition: 'recalled', epcList: [RECALLED], readPoint: { id: 'urn:epc:id:sgln:4012345.00002.0' } },
+      ])
+    ).eventIds;
 
     const breach = await until('the sensor breach', async () => (await alerts('?kind=sensor-breach')).items.find((a) => a.detail['provenanceAlertId'] === provenanceAlert.alertId), 45_000);
     expect(breach).toMatchObject({ severity: 'warning', subject: GTIN, organizationId: 'org1', detail: { ruleId: `cold-${run}`, worstValue: '12.5', max: '8' } });

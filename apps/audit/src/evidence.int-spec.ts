@@ -12,7 +12,7 @@ import { type EvidencePackage, issuerKeysOf, trustFromGenesis, verifyEvidence } 
 import type { RunningService } from '@alliance/shared/feature-platform';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { EvidenceBuilder } from './evidence';
-import { AuditTestChain, call, member, REGULATOR, until } from '../test/harness';
+import { AuditTestChain, member, REGULATOR, until } from '../test/harness';
 
 const BIN = resolve(__dirname, '../../../libs/sdk/bin/alliance.js');
 const run = Date.now().toString(36);
@@ -151,30 +151,13 @@ describe('evidence packages: exported by the audit service, verified offline', (
   }, 180_000);
 
   it('a captured trace exports as a package that verifies offline: each event is the one its capture transaction carries', async () => {
-    const token = await chain.tokenOf(chain.members[0]);
-    const api = `${provenance.url}/provenance/v1/epcis`;
     const time = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
-    const document = {
-      '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'],
-      type: 'EPCISDocument',
-      schemaVersion: '2.0',
-      creationDate: new Date().toISOString(),
-      epcisBody: {
-        eventList: [
-          { type: 'ObjectEvent', eventTime: time(30), eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'commissioning', epcList: [SGTIN], readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' } },
-          { type: 'AggregationEvent', eventTime: time(20), eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'packing', parentID: SSCC1, childEPCs: [SGTIN], readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' } },
-          { type: 'AggregationEvent', eventTime: time(10), eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'packing', parentID: SSCC2, childEPCs: [SSCC1], readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' } },
-        ],
-      },
-    };
-    const r = await call(`${api}/capture`, { method: 'POST', body: JSON.stringify(document), token, headers: { 'content-type': 'application/ld+json' } });
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    const job = await until('the capture job', async () => {
-      const j = await call(`${api}/capture/${String(r.body['captureID'])}`, { token });
-      return j.body['running'] === false ? j.body : undefined;
-    });
+    const { eventIds, job } = await chain.capture(provenance, chain.members[0], [
+      { type: 'ObjectEvent', eventTime: time(30), eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'commissioning', epcList: [SGTIN], readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' } },
+      { type: 'AggregationEvent', eventTime: time(20), eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'packing', parentID: SSCC1, childEPCs: [SGTIN], readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' } },
+      { type: 'AggregationEvent', eventTime: time(10), eventTimeZoneOffset: '+00:00', action: 'ADD', bizStep: 'packing', parentID: SSCC2, childEPCs: [SSCC1], readPoint: { id: 'urn:epc:id:sgln:4012345.00001.0' } },
+    ]);
     expect(job).toMatchObject({ success: true, errors: [] });
-    const eventIds = job['eventIDs'] as string[];
 
     const answer = await until('the regulator’s provenance has the trace', async () => {
       const a = await chain.auditCall('GET', `/evidence/traces?item=${encodeURIComponent(SGTIN)}`);

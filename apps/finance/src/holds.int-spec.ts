@@ -39,17 +39,7 @@ describe('warehouse receipt holds from provenance: a stock shortfall and a senso
       return r.status === 'held' && r.hold?.cause === cause ? r : undefined;
     }, 30_000);
 
-  async function capture(events: unknown[]): Promise<string[]> {
-    const document = { '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList: events } };
-    const r = await prov('POST', '/epcis/capture', document, { 'content-type': 'application/ld+json' });
-    expect(r.status, JSON.stringify(r.body)).toBe(202);
-    const job = await until('the capture job', async () => {
-      const j = await prov('GET', `/epcis/capture/${String(r.body['captureID'])}`);
-      return j.body['running'] === false ? j.body : undefined;
-    });
-    expect(job).toMatchObject({ success: true, errors: [] });
-    return job['eventIDs'] as string[];
-  }
+  const capture = async (events: unknown[]) => (await chain.capture(provenance, chain.members[0], events)).eventIds;
   const quantityEvent = (bizStep: string, quantity: number, minutesAgo: number) => ({
     type: 'ObjectEvent',
     eventTime: new Date(Date.now() - minutesAgo * 60_000).toISOString(),

@@ -8,7 +8,7 @@ import { toHex } from '@alliance/protocol';
 import { startService, type RunningService } from '@alliance/shared/feature-platform';
 import { createTestDatabase, freePort, type TestDatabase } from '@alliance/shared/testing';
 // eslint-disable-next-line @nx/enforce-module-boundaries
-import { IdentityTestChain, type Member, type Reply } from '../../identity/test/harness';
+import { call, IdentityTestChain, type Member, type Reply, until } from '../../identity/test/harness';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { provenanceService } from '../../provenance/src/main';
 import { financeService } from '../src/main';
@@ -121,6 +121,24 @@ export class FinanceTestChain extends IdentityTestChain {
     });
     this.provenance.push(service);
     return service;
+  }
+
+  /**
+   * Captures `events` as one EPCIS 2.0 document through `provenance` (`POST /provenance/v1/epcis/capture`) as
+   * `as`'s admin and waits for the job to succeed; the events' ids, in order. The job's record when it did not.
+   */
+  async capture(provenance: RunningService, as: Member, events: readonly unknown[]): Promise<{ eventIds: string[]; job: Record<string, unknown> }> {
+    const token = await this.tokenOf(as);
+    const api = `${provenance.url}/provenance/v1/epcis/capture`;
+    const document = { '@context': ['https://ref.gs1.org/standards/epcis/epcis-context.jsonld'], type: 'EPCISDocument', schemaVersion: '2.0', creationDate: new Date().toISOString(), epcisBody: { eventList: events } };
+    const r = await call(api, { method: 'POST', body: JSON.stringify(document), token, headers: { 'content-type': 'application/ld+json' } });
+    if (r.status !== 202) throw new Error(`capture answered ${r.status}: ${JSON.stringify(r.body)}`);
+    const job = await until('the capture job', async () => {
+      const j = await call(`${api}/${String(r.body['captureID'])}`, { token });
+      return j.body['running'] === false ? j.body : undefined;
+    });
+    if (job['success'] !== true) throw new Error(`the capture job failed: ${JSON.stringify(job)}`);
+    return { eventIds: job['eventIDs'] as string[], job };
   }
 
   override async stop(): Promise<void> {
