@@ -7,7 +7,7 @@ import { KafkaOrderingLog, PostgresOrderingLog } from '@alliance/ledger/data-acc
 import { LedgerNode, VerifierPool } from '@alliance/ledger/feature-node';
 import { createPool } from '@alliance/shared/data-access-postgres';
 import { type Outbox } from '@alliance/shared/data-access-messaging';
-import { kafkaBrokersOf, OUTBOX, type ServiceConfig, type ServiceRuntime } from '@alliance/shared/feature-platform';
+import { kafkaBrokersOf, kafkaSecurityOf, OUTBOX, type ServiceConfig, type ServiceRuntime } from '@alliance/shared/feature-platform';
 import type { ledgerConfigShape } from './config';
 import { BlocksController, LEDGER_LIMITS, LEDGER_NODE, ProofsController, TransactionsController } from './ledger-api';
 import { LedgerResolver, LedgerTransactionResolver } from './ledger-graphql';
@@ -47,7 +47,7 @@ export function createLedgerNode(runtime: ServiceRuntime<LedgerConfig>, outbox: 
   const orderingLogger = (entry: { level: 'error' | 'warn' | 'info' | 'debug'; message: string; context?: unknown }) => logger[entry.level](entry.context ?? {}, entry.message);
   const log: OrderingLog =
     config.MESSAGING === 'kafka'
-      ? new KafkaOrderingLog({ brokers: kafkaBrokersOf(config), chainId: config.CHAIN_ID, organizationId: config.ORG_ID, logger: orderingLogger })
+      ? new KafkaOrderingLog({ brokers: kafkaBrokersOf(config), security: kafkaSecurityOf(config), chainId: config.CHAIN_ID, organizationId: config.ORG_ID, logger: orderingLogger })
       : new PostgresOrderingLog({
           pool: config.ORDERING_DATABASE_URL ? createPool(config.ORDERING_DATABASE_URL, { applicationName: 'alliance-ledger-ordering', max: 4 }) : runtime.pool,
           chainId: config.CHAIN_ID,

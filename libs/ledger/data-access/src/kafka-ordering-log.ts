@@ -29,6 +29,7 @@ import {
   type KafkaMessage,
   logLevel,
   type Message,
+  type KafkaConfig,
   Partitioners,
   type Producer,
 } from 'kafkajs';
@@ -77,6 +78,8 @@ export interface KafkaOrderingLogOptions {
   readonly maxBatchRecords?: number;
   /** Fetch long-poll (default 500 ms): how long an idle reader waits for news per request. */
   readonly maxWaitTimeInMs?: number;
+  /** TLS and SASL of the broker connections (kafkajs `ssl`, `sasl`); none by default. */
+  readonly security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }
 
 /** Topic settings that protect the chain (ARCHITECTURE §4), checked on every start, not only at creation. */
@@ -155,6 +158,7 @@ export class KafkaOrderingLog implements OrderingLog {
       brokers: [...options.brokers],
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      ...options.security,
     };
     this.kafka = new Kafka({
       ...common,

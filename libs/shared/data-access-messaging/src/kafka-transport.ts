@@ -6,6 +6,7 @@ import {
   Kafka,
   logLevel,
   type Message,
+  type KafkaConfig,
   Partitioners,
   type Producer,
 } from 'kafkajs';
@@ -33,6 +34,8 @@ export interface KafkaTransportOptions {
   readonly requestTimeoutMs?: number;
   /** Ceiling of ping() (default 2 s, under the readiness probe's own timeout). */
   readonly pingTimeoutMs?: number;
+  /** TLS and SASL of the broker connections (kafkajs `ssl`, `sasl`); none by default. */
+  readonly security?: Pick<KafkaConfig, 'ssl' | 'sasl'>;
 }
 
 
@@ -76,6 +79,7 @@ export class KafkaTransport implements Transport {
       brokers: [...options.brokers],
       connectionTimeout: options.connectionTimeoutMs ?? 3_000,
       requestTimeout: options.requestTimeoutMs ?? 30_000,
+      ...options.security,
     };
     this.kafka = new Kafka({
       ...common,

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Pool } from '@alliance/shared/data-access-postgres';
 import { createTransport, type MessagingLogger, Outbox, OutboxRelay, type Transport } from '@alliance/shared/data-access-messaging';
 import { deadLetterTopicOf, Topics } from '@alliance/contracts';
-import { type BaseConfig, kafkaBrokersOf } from './base-config';
+import { type BaseConfig, kafkaBrokersOf, kafkaSecurityOf } from './base-config';
 import type { ReadinessCheck } from './health';
 
 export const TRANSPORT = Symbol('alliance.transport');
@@ -28,7 +28,7 @@ export async function startMessaging(service: string, schema: string, config: Ba
   const logger: MessagingLogger = ({ level, message, context }) => log[level](context ?? {}, message);
   const transport =
     config.MESSAGING === 'kafka'
-      ? createTransport({ kind: 'kafka', brokers: kafkaBrokersOf(config), clientId: `alliance-${service}-${config.ORG_ID}`, logger })
+      ? createTransport({ kind: 'kafka', brokers: kafkaBrokersOf(config), clientId: `alliance-${service}-${config.ORG_ID}`, security: kafkaSecurityOf(config), logger })
       : createTransport({ kind: 'postgres', pool, logger });
   const outbox = new Outbox({ schema, producer: service });
   const relay = new OutboxRelay({ pool, schema, transport, logger });
