@@ -4,8 +4,14 @@
 //   ledger       a consortium of its own on real Kafka and PostgreSQL (tools/lib/bench-ledger.js)
 //   provenance   EPCIS capture through a ledger node of its own, and traces on a generated
 //                1,000,000-event supply network (tools/lib/bench-provenance.js)
+//   store        PostgreSQL's cost of writing a block in the ledger schema, before and after
+//                partitioning by block range (tools/lib/bench-store.js)
 'use strict';
-const suites = { ledger: () => require('./lib/bench-ledger').benchLedger, provenance: () => require('./lib/bench-provenance').benchProvenance };
+const suites = {
+  ledger: () => require('./lib/bench-ledger').benchLedger,
+  provenance: () => require('./lib/bench-provenance').benchProvenance,
+  store: () => require('./lib/bench-store').benchStore,
+};
 const [suite, ...args] = process.argv.slice(2);
 if (!suites[suite]) {
   process.stderr.write(`usage: npm run bench -- ${Object.keys(suites).join(' | ')} [options]   (--help for a suite's options)\n`);
