@@ -182,6 +182,10 @@ export function checkReferences(docs: readonly Rendered[], rules: ReferenceRules
       for (const v of spec.volumes ?? []) {
         if (v.configMap && !exists('ConfigMap', v.configMap.name)) problems.push(`${at(r)}: volume ${v.name} names ConfigMap ${v.configMap.name}, which is neither here nor operator-made`);
         if (v.secret && !exists('Secret', v.secret.secretName)) problems.push(`${at(r)}: volume ${v.name} names Secret ${v.secret.secretName}, which is neither here nor operator-made`);
+        for (const source of v.projected?.sources ?? []) {
+          if (source.secret && !exists('Secret', source.secret.name)) problems.push(`${at(r)}: volume ${v.name} projects Secret ${source.secret.name}, which is neither here nor operator-made`);
+          if (source.configMap && !exists('ConfigMap', source.configMap.name)) problems.push(`${at(r)}: volume ${v.name} projects ConfigMap ${source.configMap.name}, which is neither here nor operator-made`);
+        }
       }
       for (const c of spec.containers ?? []) {
         const mounts = new Set((c.volumeMounts ?? []).map((m: Manifest) => m.name));

@@ -11,7 +11,7 @@ const BASE_VARIABLES = configVariables(repoPath('libs/shared/feature-platform/sr
 const variablesOf = (app: string) => new Set([...BASE_VARIABLES, ...(APPS.includes(app) ? configVariables(repoPath(`apps/${app}/src/config.ts`)) : []), 'NODE_OPTIONS']);
 const README = readFileSync(`${K8S_DIR}/README.md`, 'utf8');
 /** Named in README.md's table of what operators create. */
-const OPERATOR_MADE = ['alliance-pg-app', 'alliance-genesis', 'alliance-node-key', 'alliance-provenance-key', 'alliance-finance-key', 'alliance-audit-key'];
+const OPERATOR_MADE = ['alliance-pg-app', 'alliance-genesis', 'alliance-node-key', 'alliance-provenance-key', 'alliance-finance-key', 'alliance-audit-key', 'alliance-kafka-user', 'alliance-kafka-ca'];
 const rules = { operatorMade: OPERATOR_MADE, variablesOf, variablesOfAny: new Set(APPS.flatMap((app) => [...variablesOf(app)])), imageTag: JSON.parse(readFileSync(repoPath('package.json'), 'utf8')).version as string };
 
 const rendered = renderKustomization(K8S_DIR);
@@ -103,9 +103,21 @@ describe('deploy/k8s', () => {
     for (const p of pools) expect(p.doc.spec.replicas).toBeGreaterThanOrEqual(3);
     expect(kafka!.doc.spec.kafka.config).toMatchObject({ 'default.replication.factor': 3, 'min.insync.replicas': 2, 'unclean.leader.election.enable': false, 'auto.create.topics.enable': false });
     for (const r of rendered.filter((d) => d.doc.metadata?.labels?.['strimzi.io/cluster'])) expect(r.doc.metadata.labels['strimzi.io/cluster']).toBe(kafka!.doc.metadata.name);
-    const plain = kafka!.doc.spec.kafka.listeners.find((l: { tls: boolean; authentication?: unknown }) => !l.tls && !l.authentication);
-    const brokers = `${kafka!.doc.metadata.name}-kafka-bootstrap.${kafka!.doc.metadata.namespace}.svc:${plain.port}`;
-    for (const cm of ofKind('ConfigMap').filter((r) => r.doc.metadata.name === 'alliance-config')) expect(cm.doc.data.KAFKA_BROKERS).toBe(brokers);
+    // One listener, authenticated over TLS: nothing reaches the brokers without a KafkaUser's password.
+    const listeners = kafka!.doc.spec.kafka.listeners as Array<{ port: number; tls: boolean; authentication?: { type: string } }>;
+    expect(listeners.map((l) => [l.tls, l.authentication?.type])).toEqual([[true, 'scram-sha-512']]);
+    expect(kafka!.doc.spec.kafka.authorization.superUsers ?? []).toEqual([]);
+    const brokers = `${kafka!.doc.metadata.name}-kafka-bootstrap.${kafka!.doc.metadata.namespace}.svc:${listeners[0]!.port}`;
+    for (const cm of ofKind('ConfigMap').filter((r) => r.doc.metadata.name === 'alliance-config')) {
+      expect(cm.doc.data).toMatchObject({ KAFKA_BROKERS: brokers, KAFKA_SECURITY_PROTOCOL: 'sasl_ssl', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: cm.doc.data.ORG_ID });
+    }
+    // Every Kafka client pod mounts the password and CA files its configuration names.
+    for (const r of rendered.filter((d) => d.doc.spec?.template?.metadata?.labels?.['alliance.io/kafka-client'] === 'true')) {
+      const spec = r.doc.spec.template.spec;
+      const volume = spec.volumes.find((v: { name: string }) => v.name === 'kafka-credentials');
+      expect(volume?.projected.sources.map((x: { secret: { name: string } }) => x.secret.name), r.source).toEqual(['alliance-kafka-user', 'alliance-kafka-ca']);
+      for (const c of spec.containers) expect(c.volumeMounts.find((m: { name: string }) => m.name === 'kafka-credentials')?.mountPath, r.source).toBe('/etc/alliance/kafka');
+    }
     expect(ofKind('KafkaUser').map((r) => r.doc.metadata.name).sort()).toEqual([...ORGS].sort());
     for (const user of ofKind('KafkaUser')) {
       const groups = user.doc.spec.authorization.acls.filter((a: { resource: { type: string } }) => a.resource.type === 'group').map((a: { resource: { name: string } }) => a.resource.name);
