@@ -388,16 +388,32 @@ beforeAll(async () => {
 afterAll(async () => {
   stoppedAt ??= Date.now();
   writeReport();
-  const down = env ? await stack(['down'], 120_000) : { code: 0, output: '' };
-  for (const p of Object.values(nodes ?? {})) if (isAlive(readStackState()[p.id]?.pid ?? p.pid)) process.kill(readStackState()[p.id].pid, 'SIGKILL');
-  rmSync(join(reportDir, 'logs'), { recursive: true, force: true });
-  if (existsSync(join(dataDir, 'stack/logs'))) cpSync(join(dataDir, 'stack/logs'), join(reportDir, 'logs'), { recursive: true, force: true });
-  await kafka?.remove();
-  await proxy?.close();
-  await pg?.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  rmSync(pgDir, { recursive: true, force: true });
-  expect(down.code, down.output).toBe(0);
+  // Every step, whatever failed before it: nothing of this run may stay behind (PostgreSQL on 54410 least of all).
+  const steps: Array<[string, () => Promise<unknown> | unknown]> = [
+    ['stack down', async () => {
+      const pids = existsSync(join(dataDir, 'stack/state.json')) ? Object.values(readStackState()).map((p) => p.pid) : [];
+      const down = await stack(['down'], 120_000);
+      for (const pid of pids) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+      if (down.code !== 0) throw new Error(down.output);
+    }],
+    ['logs', () => {
+      rmSync(join(reportDir, 'logs'), { recursive: true, force: true });
+      if (existsSync(join(dataDir, 'stack/logs'))) cpSync(join(dataDir, 'stack/logs'), join(reportDir, 'logs'), { recursive: true, force: true });
+    }],
+    ['kafka', () => kafka?.remove()],
+    ['proxy', () => proxy?.close()],
+    ['postgres', () => pg?.stop()],
+    ['files', () => [dataDir, pgDir].forEach((d) => rmSync(d, { recursive: true, force: true }))],
+  ];
+  const failed: string[] = [];
+  for (const [name, step] of steps) {
+    try {
+      if (name !== 'stack down' || env) await step();
+    } catch (error) {
+      failed.push(`${name}: ${(error as Error).message}`);
+    }
+  }
+  expect(failed, 'teardown').toEqual([]);
 }, 180_000);
 
 // ------------------------------------------------------------------ the run and its checks

@@ -2,7 +2,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verifyReceipt, type Envelope } from '@alliance/protocol';
-import { agentKeyContracts, anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
+import { agentKeyContracts, anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue, type OrderingLog } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
 import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing';
@@ -46,7 +46,7 @@ describe('LedgerNode on PostgreSQL', () => {
   const forks: ForkDetails[] = [];
   const nodes: LedgerNode[] = [];
 
-  const startNode = async (): Promise<LedgerNode> => {
+  const startNode = async (orderingLog: OrderingLog = log): Promise<LedgerNode> => {
     const node = new LedgerNode({
       chainId,
       organizationId: 'org1',
@@ -54,7 +54,7 @@ describe('LedgerNode on PostgreSQL', () => {
       nodeKey: { algorithm: 'ed25519', publicKey: orgs[0].key.publicKey, privateKey: orgs[0].key.privateKey },
       genesis,
       pool,
-      log,
+      log: orderingLog,
       orderingSource: 'solo',
       registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts]),
       verifier: nodeVerify,
@@ -173,6 +173,38 @@ describe('LedgerNode on PostgreSQL', () => {
     expect(receipt.creatorKey).toEqual({ algorithm: 'ed25519', publicKey: toHex(agent.publicKey) });
     const members = config.members.map((m) => ({ organizationId: m.organizationId, algorithm: 'ed25519' as const, publicKey: m.nodeKey.publicKey }));
     expect(verifyReceipt(receipt, { trustedMembers: members, trustedPolicy: { type: 'majority' } })).toMatchObject({ ok: true });
+    await node.stop();
+  });
+
+  it('makes a copy submitted while the first append is under way wait for it: appended in its place when that append fails, a duplicate once one succeeded', async () => {
+    // The first append hangs (the broker away) until the test lets it fail; a client that timed out meanwhile sends the same envelope again.
+    let failFirst: ((error: Error) => void) | undefined;
+    const appends: number[] = [];
+    const flaky: OrderingLog = {
+      append: (records) => {
+        appends.push(records.length);
+        if (appends.length === 1) return new Promise((_, reject) => (failFirst = reject));
+        return log.append(records);
+      },
+      read: (options) => log.read(options),
+      ping: () => log.ping(),
+      close: async () => undefined,
+    };
+    const node = await startNode(flaky);
+    const envelope = canonicalBytes(signed('ledger.anchor', { hash: toHex(sha256(utf8('in flight'))) }, 'f1') as unknown as JsonValue);
+    const first = node.submit([envelope]);
+    await until('the first append under way', async () => failFirst !== undefined);
+    let copyAnswered = false;
+    const copy = node.submit([envelope]).finally(() => (copyAnswered = true));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(copyAnswered, 'the copy waits instead of answering "duplicate" for a transaction that is not on the log').toBe(false);
+    failFirst!(new Error('broker away'));
+    await expect(first).rejects.toThrow('broker away');
+    const [id] = await copy; // appended in the first one's place
+    expect(appends).toEqual([1, 1]);
+    await until('the copy committed', async () => (await pool.query<{ code: string }>('SELECT code FROM transactions WHERE transaction_id = $1', [id])).rows[0]?.code === 'VALID');
+    // Once appended, a copy is a duplicate of an accepted transaction.
+    await expect(node.submit([envelope])).rejects.toMatchObject({ code: 'LEDGER.DUPLICATE_TRANSACTION' });
     await node.stop();
   });
 

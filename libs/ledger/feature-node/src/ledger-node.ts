@@ -146,6 +146,11 @@ export class LedgerNode {
   private head: { blockNumber: number; hash: Uint8Array; header: BlockHeader } | undefined;
   private driver: OrderingDriver | undefined;
   private readonly pending = new Map<string, number>();
+  /**
+   * Submissions between their reservation and the end of their append, by transaction id: settles
+   * when the append is done or has failed. A copy submitted meanwhile waits for it (see submit).
+   */
+  private readonly inFlight = new Map<string, Promise<void>>();
   /** Door-checked records by leaf hash (hex): decoded once and verified once on this node. */
   private readonly admitted = new Map<string, PreparedRecord>();
   /** What cutting learned about each record read from the log (same bytes object the block carries). */
@@ -259,12 +264,28 @@ export class LedgerNode {
   async submit(submissions: readonly Submission[]): Promise<string[]> {
     if (this.halted) throw LedgerErrors.halted(this.halted);
     const where = (i: number) => (submissions.length > 1 ? `transactions[${i}]: ` : '');
-    const checked = submissions.map((submission, i) => this.checkAtDoor(submission, where(i)));
+    let checked: ReturnType<LedgerNode['checkAtDoor']>[];
+    try {
+      checked = submissions.map((submission, i) => this.checkAtDoor(submission, where(i)));
+    } catch (error) {
+      // A copy of a transaction whose append is still under way: "duplicate" would tell a client that
+      // retries after a timeout that it was accepted, yet that append may still fail (the broker away)
+      // and the transaction never reach the log. Wait for it: then a copy of an appended transaction is
+      // a duplicate, and a copy of a failed one is appended in its place.
+      if (!(error instanceof InFlightCopy)) throw error;
+      await error.settled;
+      return this.submit(submissions);
+    }
     const ids = checked.map((c) => c.decoded.transactionId);
     if (new Set(ids).size !== ids.length) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', 'the batch contains the same transaction twice');
-    // Reserved before the first await, so a concurrent copy of the same transaction is refused as a duplicate.
+    // Reserved before the first await, so a concurrent copy of the same transaction waits (above) or is refused as a duplicate.
     const now = Date.now();
-    for (const id of ids) this.pending.set(id, now);
+    let settle!: () => void;
+    const settled = new Promise<void>((resolve) => (settle = resolve));
+    for (const id of ids) {
+      this.pending.set(id, now);
+      this.inFlight.set(id, settled);
+    }
     const leaves = checked.map((c) => toHex(leafHash(c.bytes)));
     try {
       const verdicts = await this.pool.verify(checked.map((c) => c.signature));
@@ -279,6 +300,9 @@ export class LedgerNode {
       for (const id of ids) this.pending.delete(id);
       for (const leaf of leaves) this.admitted.delete(leaf);
       throw error;
+    } finally {
+      for (const id of ids) if (this.inFlight.get(id) === settled) this.inFlight.delete(id);
+      settle();
     }
     return ids;
   }
@@ -301,6 +325,8 @@ export class LedgerNode {
     const tx = envelope.transaction;
     const config = this.currentConfig();
     if (tx.chainId !== this.options.chainId) throw LedgerErrors.rejected('LEDGER.WRONG_CHAIN', `${where}this node keeps chain ${this.options.chainId}, not ${tx.chainId}`);
+    const inFlight = this.committedIds.has(id) ? undefined : this.inFlight.get(id);
+    if (inFlight) throw new InFlightCopy(inFlight);
     if (this.committedIds.has(id) || this.pending.has(id)) throw LedgerErrors.rejected('LEDGER.DUPLICATE_TRANSACTION', `${where}transaction ${id} was already submitted`);
     const skew = Math.abs(Date.parse(tx.timestamp) - Date.now());
     if (skew > config.timestampWindowMs) throw LedgerErrors.rejected('LEDGER.TIMESTAMP_OUT_OF_WINDOW', `${where}timestamp ${tx.timestamp} is ${skew} ms from now; the window is ${config.timestampWindowMs} ms`);
@@ -829,3 +855,9 @@ function lastWriter(execution: BlockExecution, key: string): string {
   return '';
 }
 
+/** Thrown by the door check for a copy of a transaction whose append is under way; submit waits for `settled`. */
+class InFlightCopy extends Error {
+  constructor(readonly settled: Promise<void>) {
+    super('a copy of this transaction is being appended');
+  }
+}
