@@ -266,7 +266,7 @@ async function caughtUp(id: string, others: string[]): Promise<number> {
       if (new Set(hashes).size !== 1 || !hashes[0]) throw new Error(`${id} disagrees at block ${target}: ${hashes.join(' ')}`);
       return true;
     },
-    120_000,
+    240_000, // a restarted node replays the log it missed; minutes when the machine is busy
     250,
   );
   return Date.now() - t0;
