@@ -47,6 +47,8 @@ export interface BlockProjection {
 
 export const ChainFollowerErrors = {
   gap: (service: string, blockNumber: number, reason: string) => new AllianceError(`${service}.GAP`, 'unavailable', `block ${blockNumber} arrived before the blocks before it and ${reason}`),
+  forged: (service: string, blockNumber: number, reason: string) =>
+    new AllianceError(`${service}.FORGED_BLOCK_EVENT`, 'invalid', `the ledger.block.committed.v1 event of block ${blockNumber} does not match the ledger node: ${reason}; not applied`, { details: { blockNumber, reason } }),
   ledgerUnavailable: (service: string, detail: string, cause?: unknown) => new AllianceError(`${service}.LEDGER_UNAVAILABLE`, 'unavailable', detail, { cause }),
 };
 
@@ -90,6 +92,19 @@ export class LedgerBlockSource {
     if (!response.ok) throw ChainFollowerErrors.ledgerUnavailable(this.service, `the ledger node at ${this.baseUrl} answered ${response.status} for ${path}`);
     return (await response.json()) as T;
   }
+}
+
+/** What differs between an announced block and the node's (header, transaction ids, codes, written keys and versions), or undefined. */
+function differenceOf(announced: CommittedBlock, block: CommittedBlock): string | undefined {
+  if (announced.headerHash !== block.headerHash) return `header hash ${announced.headerHash} is not the node's ${block.headerHash}`;
+  if (announced.transactions.length !== block.transactions.length) return `${announced.transactions.length} transactions, the node's block has ${block.transactions.length}`;
+  for (const [i, t] of announced.transactions.entries()) {
+    const n = block.transactions[i];
+    if (t.transactionId !== n.transactionId || t.code !== n.code) return `transaction ${i} is ${t.transactionId} ${t.code}, the node's is ${n.transactionId} ${n.code}`;
+    const writes = (list: readonly CommittedWrite[]) => list.map((w) => `${w.key}@${w.version}`).join(',');
+    if (writes(t.writes) !== writes(n.writes)) return `transaction ${t.transactionId} writes other keys or versions than the node's`;
+  }
+  return undefined;
 }
 
 function payloadOf(envelopeBase64: string): Record<string, unknown> | null {
@@ -151,7 +166,10 @@ export class ChainFollower {
         handler: async (event, client) => {
           const b = event.payload;
           if (b.nodeId !== this.options.nodeId || b.chainId !== this.options.chainId) return;
-          const block: CommittedBlock = { chainId: b.chainId, blockNumber: b.blockNumber, headerHash: b.headerHash, committedAt: b.committedAt, transactions: b.transactions as CommittedTransaction[] };
+          const announced: CommittedBlock = { chainId: b.chainId, blockNumber: b.blockNumber, headerHash: b.headerHash, committedAt: b.committedAt, transactions: b.transactions as CommittedTransaction[] };
+          // Anyone who can write to the topic can announce a block: with a ledger node to ask, the event is only
+          // a notice — its block is the node's, and an event that does not match the node's is refused (poison).
+          const block = this.options.ledger ? await this.confirmed(announced) : announced;
           const outcome = await this.options.projection.apply(block, client);
           if (outcome !== 'gap') return;
           // Fill the gap from the node in transactions of their own, then apply this block.
@@ -162,6 +180,18 @@ export class ChainFollower {
       });
     }
     if (this.options.ledger && this.options.pollIntervalMs > 0) this.schedule(0);
+  }
+
+  /** The node's own copy of an announced block; an announcement the node does not confirm is a forgery. */
+  private async confirmed(announced: CommittedBlock): Promise<CommittedBlock> {
+    const { ledger, service } = this.options;
+    if (!ledger) return announced;
+    if ((await this.options.projection.lastBlock()) >= announced.blockNumber) return announced;
+    const block = await ledger.block(announced.blockNumber);
+    if (block === null) throw ChainFollowerErrors.forged(service, announced.blockNumber, 'the ledger node has no such block');
+    const mismatch = differenceOf(announced, block);
+    if (mismatch) throw ChainFollowerErrors.forged(service, announced.blockNumber, mismatch);
+    return block;
   }
 
   private schedule(delayMs: number): void {

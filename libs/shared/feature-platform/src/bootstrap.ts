@@ -152,6 +152,7 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
     // One guard for every route and field (docs/authorization.md); tokens are verified with the identity service's JWKS.
     { provide: APP_GUARD, useClass: AccessGuard },
     ...(runtime.config.AUTH_JWKS_URL ? [{ provide: TOKEN_VERIFIER, useValue: new JwksTokenVerifier(runtime.config.AUTH_JWKS_URL) }] : []),
+    { provide: RATE_LIMIT_VERIFIER, useFactory: (verifier?: TokenVerifier) => ({ verifier }), inject: [{ token: TOKEN_VERIFIER, optional: true }] },
   ];
   if (definition.graphql === 'subgraph') {
     imports.push(
@@ -189,13 +190,14 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
   app.use(securityHeadersMiddleware);
   // Before the gateway's proxy and body parsing: a limited client costs neither (docs/security.md).
   if (runtime.config.RATE_LIMIT_PER_SECOND > 0) {
-    let verifier: TokenVerifier | undefined = definition.tokenVerifier?.(runtime);
+    const own = definition.tokenVerifier?.(runtime);
+    let resolved: { readonly verifier: TokenVerifier | undefined } | undefined;
     app.use(
       rateLimitMiddleware({
         ratePerSecond: runtime.config.RATE_LIMIT_PER_SECOND,
         burst: runtime.config.RATE_LIMIT_BURST,
         exempt: rateLimitExemptOf(runtime.config),
-        verifier: () => (verifier ??= resolveVerifier(app)),
+        verifier: () => own ?? (resolved ??= app.get<{ verifier: TokenVerifier | undefined }>(RATE_LIMIT_VERIFIER)).verifier,
       }),
     );
   }
@@ -214,14 +216,8 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
   return app;
 }
 
-/** The service's token verifier (identity's own sign-in, or the JWKS one), once Nest initialised. */
-function resolveVerifier(app: NestExpressApplication): TokenVerifier | undefined {
-  try {
-    return app.get<TokenVerifier>(TOKEN_VERIFIER, { strict: false });
-  } catch {
-    return undefined;
-  }
-}
+/** The service's token verifier as the guard sees it (identity's own sign-in, the JWKS one, or none), for the rate limit. */
+const RATE_LIMIT_VERIFIER = Symbol('alliance.rate-limit-verifier');
 
 export function buildOpenApiDocument(definition: ServiceDefinition, app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
