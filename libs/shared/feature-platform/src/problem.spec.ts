@@ -94,6 +94,16 @@ describe('toAllianceError', () => {
       expect(error.cause).toBe(thrown);
     }
   });
+
+  it('answers text PostgreSQL cannot store (NUL, invalid UTF-8; also wrapped) as the caller’s error, other database errors as internal', () => {
+    const pg = (code: string) => Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code, severity: 'ERROR' });
+    expect(toAllianceError(pg('22021'))).toMatchObject({ code: 'COMMON.INVALID_TEXT', kind: 'invalid', status: 400 });
+    expect(toAllianceError(pg('22P05')).code).toBe('COMMON.INVALID_TEXT');
+    expect(toAllianceError(new Error('query failed', { cause: pg('22021') })).code).toBe('COMMON.INVALID_TEXT');
+    expect(toAllianceError(pg('23505')).code).toBe('COMMON.INTERNAL');
+    // Only PostgreSQL's own errors (they carry a severity) are recognised.
+    expect(toAllianceError(Object.assign(new Error('x'), { code: '22021' })).code).toBe('COMMON.INTERNAL');
+  });
 });
 
 describe('toProblem', () => {

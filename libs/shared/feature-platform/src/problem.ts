@@ -48,7 +48,21 @@ export function toAllianceError(error: unknown): AllianceError {
   }
   const status = statusFromBodyParser(error);
   if (status) return bodyParserError(status, error);
+  if (isUnstorableText(error)) return new AllianceError('COMMON.INVALID_TEXT', 'invalid', 'the request holds text that cannot be stored (the NUL character U+0000, or bytes that are not UTF-8)', { cause: error });
   return new AllianceError('COMMON.INTERNAL', 'internal', 'internal error', { cause: error });
+}
+
+/**
+ * PostgreSQL refusing a caller's text: 22021 (a NUL byte or invalid UTF-8 in
+ * a text parameter) or 22P05 (`\u0000` in jsonb). Found by the fuzz suite: a
+ * NUL in any id reached the database and answered 500.
+ */
+const UNSTORABLE_TEXT = new Set(['22021', '22P05']);
+function isUnstorableText(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  const e = error as { code?: unknown; severity?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && UNSTORABLE_TEXT.has(e.code) && typeof e.severity === 'string') return true;
+  return isUnstorableText(e.cause, depth + 1);
 }
 
 function bodyParserError(status: 400 | 413 | 415, cause: unknown): AllianceError {
