@@ -56,6 +56,13 @@ describe('ChainWriter', () => {
     expect(writer.canWrite).toBe(false);
   });
 
+  it('refuses a payload the protocol cannot sign (unsafe numbers, lone surrogates) as the caller’s error', () => {
+    const writer = new ChainWriter({ service: 'PROVENANCE', keyFileVariable: 'PROVENANCE_SIGNING_KEY_FILE', chainId: 'c1', key: readSigningKey(good, 'org1', 'PROVENANCE_SIGNING_KEY_FILE') });
+    for (const payload of [{ transferId: 't', n: 1.5 }, { transferId: 't', n: 2 ** 60 }, { transferId: 't', note: 'a\ud800b' }]) {
+      expect(() => writer.sign('provenance.transfer.answer', payload)).toThrow(expect.objectContaining({ code: 'PROVENANCE.INVALID_PAYLOAD', kind: 'invalid', status: 400 }));
+    }
+  });
+
   it('names its errors with its service prefix and the key file setting', async () => {
     const unsigned = new ChainWriter({ service: 'FINANCE', keyFileVariable: 'FINANCE_SIGNING_KEY_FILE', chainId: 'c1' });
     expect(() => unsigned.sign('x.y', {})).toThrow(expect.objectContaining({ code: 'FINANCE.NOT_CONFIGURED', message: expect.stringMatching(/^FINANCE_SIGNING_KEY_FILE is not set: this finance service/) }));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { canonicalBytes, type Envelope, fromHex, isSignatureAlgorithm, type JsonValue, keyId, publicKeyOf, type SignatureAlgorithm, signTransaction, type Transaction, transactionId } from '@alliance/protocol';
+import { canonicalBytes, type Envelope, fromHex, isProtocolError, isSignatureAlgorithm, type JsonValue, keyId, publicKeyOf, type SignatureAlgorithm, signTransaction, type Transaction, transactionId } from '@alliance/protocol';
 import { AllianceError } from '@alliance/shared/util-errors';
 
 /** The key a service signs its organization's transactions with (`<SERVICE>_SIGNING_KEY_FILE`). */
@@ -42,6 +42,8 @@ export const chainWriterErrors = (service: string) => ({
   notConfigured: (what: string) => new AllianceError(`${service}.NOT_CONFIGURED`, 'unavailable', `${what} is not set: this ${service.toLowerCase()} service cannot write to the ledger`),
   refused: (code: string, detail: string) => new AllianceError(`${service}.LEDGER_REFUSED`, 'conflict', `the ledger node refused the transaction: ${code}: ${detail}`, { details: { ledgerCode: code } }),
   unavailable: (detail: string, cause?: unknown) => new AllianceError(`${service}.LEDGER_UNAVAILABLE`, 'unavailable', detail, { cause }),
+  invalidPayload: (detail: string, cause: unknown) =>
+    new AllianceError(`${service}.INVALID_PAYLOAD`, 'invalid', `the request cannot be a transaction payload: ${detail}`, { cause }),
   commitTimeout: (id: string, timeoutMs: number) =>
     new AllianceError(`${service}.COMMIT_TIMEOUT`, 'unavailable', `transaction ${id} is not committed after ${timeoutMs} ms; it may still commit — look it up at /ledger/v1/transactions/${id}`, { details: { transactionId: id } }),
 });
@@ -91,7 +93,15 @@ export class ChainWriter {
       timestamp: now.toISOString(),
       payload,
     } as unknown as Transaction;
-    const envelope = signTransaction(transaction, key);
+    let envelope: Envelope;
+    try {
+      envelope = signTransaction(transaction, key);
+    } catch (error) {
+      // The payload is the caller's (a service passes its request on): numbers that are not safe integers, lone
+      // surrogates and the like are the caller's to fix, not an internal error (found by the fuzz suite).
+      if (isProtocolError(error) && (error.field ?? '').startsWith('/payload')) throw this.errors.invalidPayload(error.message, error);
+      throw error;
+    }
     return { envelope, bytes: canonicalBytes(envelope as unknown as JsonValue), transactionId: transactionId(envelope.transaction) };
   }
 
