@@ -44,7 +44,7 @@ export function npmStart(name: string, port: number, pgPort: number, env: Record
       await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 30_000))]);
       proc.child.kill('SIGKILL');
       const errors = proc.output().split('\n').filter((l) => /"level":(50|60)/.test(l));
-      if (errors.length > 0) process.stdout.write(`${name} e2e: ${errors.length} error log lines from npm start, first: ${errors[0].slice(0, 600)}\n`);
+      if (errors.length > 0) process.stdout.write(`${name} e2e: ${errors.length} error log lines from npm start:\n${errors.slice(0, 20).map((l) => `  ${l.slice(0, 500)}`).join('\n')}\n`);
     }
     rmSync(dataDir, { recursive: true, force: true });
   });
