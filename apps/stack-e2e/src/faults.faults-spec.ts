@@ -255,7 +255,8 @@ function plan(rng: () => number): Array<Pick<Fault, 'kind' | 'target'>> {
 
 /** A node stands at least at the others' head of `since`, and agrees with them on that block. */
 async function caughtUp(id: string, others: string[]): Promise<number> {
-  const target = Math.max(...(await Promise.all(others.map(async (o) => (await certifiedHead(nodes[o].url))?.blockNumber ?? 0))));
+  // The others that answer (another may be down itself at this moment: faults overlap).
+  const target = Math.max(...(await Promise.all(others.map(async (o) => (await certifiedHead(nodes[o].url).catch(() => undefined))?.blockNumber ?? 0))));
   const t0 = Date.now();
   await waitFor(
     `${id} to reach block ${target}`,
