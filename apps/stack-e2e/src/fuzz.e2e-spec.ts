@@ -733,6 +733,8 @@ function envelopeCases(dataDir: string, valid: readonly Envelope[], nonce: (n: s
   const payloadChanged = { ...base, transaction: { ...base.transaction, payload: { hash: 'f'.repeat(64) } } };
   const creatorChanged = { ...base, transaction: { ...base.transaction, creator: { ...base.transaction.creator, organizationId: 'org2' } } };
   const regulatorWrites = anchor(dataDir, 'regulator', nonce('regulator'));
+  // Validly signed, but with U+0000 in the payload: PostgreSQL cannot store it (it once halted every node's commit).
+  const nul = signTransaction({ ...base.transaction, nonce: nonce('nul'), payload: { hash: 'b'.repeat(64), metadata: { note: 'a\u0000b' } } }, { algorithm: 'ed25519', privateKey: fromHex((JSON.parse(readFileSync(join(dataDir, 'demo-keys', 'org1.key.json'), 'utf8')) as { privateKey: string }).privateKey) });
   const hugeNonce = { ...base, transaction: { ...base.transaction, nonce: 'n'.repeat(100_000) } };
   return [
     { name: 'replay of a committed envelope', body: JSON.stringify(first), forbidden: [] },
@@ -744,6 +746,7 @@ function envelopeCases(dataDir: string, valid: readonly Envelope[], nonce: (n: s
     { name: 'a year old', body: JSON.stringify(stale), forbidden: [id(stale)] },
     { name: 'a year ahead', body: JSON.stringify(future), forbidden: [id(future)] },
     { name: 'another chain', body: JSON.stringify(otherChain), forbidden: [id(otherChain)] },
+    { name: 'a NUL in the payload', body: JSON.stringify(nul), forbidden: [id(nul)] },
     { name: 'the regulator writing', body: JSON.stringify(regulatorWrites), forbidden: [id(regulatorWrites)] },
     { name: 'a 100 000-character nonce', body: JSON.stringify(hugeNonce), forbidden: [id(hugeNonce as Envelope)] },
     { name: 'signature missing', body: JSON.stringify({ ...base, signature: undefined }), forbidden: [id(base)] },
