@@ -53,6 +53,21 @@ export default defineConfig({
         },
       },
       {
+        // `npm run test:fuzz` (docs/security.md): bad input generated from the OpenAPI and GraphQL schemas against
+        // its own npm start. Not in `npm test` while it still finds server errors (docs/security.md, Open findings).
+        plugins,
+        resolve: { alias },
+        test: {
+          name: 'fuzz',
+          include: ['apps/*-e2e/**/*.fuzz-spec.ts'],
+          environment: 'node',
+          testTimeout: 900_000,
+          hookTimeout: 360_000,
+          fileParallelism: false,
+          globalSetup: ['libs/shared/testing/src/global-setup.ts'],
+        },
+      },
+      {
         // `npm run test:faults` (docs/reliability.md): its own PostgreSQL cluster and Kafka broker, so no globalSetup.
         plugins,
         resolve: { alias },
