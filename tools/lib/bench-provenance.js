@@ -20,6 +20,7 @@ const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { optionsOrExit } = require('./bench-args');
 const { spawn } = require('node:child_process');
 const ledgerBench = require('./bench-ledger');
 
@@ -591,13 +592,7 @@ async function benchProvenance(args) {
     say(USAGE);
     return;
   }
-  let opts;
-  try {
-    opts = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`bench: ${e.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const opts = optionsOrExit(parseArgs, args, USAGE);
   const { build } = require('../build');
   build();
   const p = require(path.join(root, 'dist/libs/protocol/src'));

@@ -13,6 +13,7 @@
 //                   state → blocks, valid_transactions → transactions)
 const crypto = require('node:crypto');
 const path = require('node:path');
+const { optionsOrExit } = require('./bench-args');
 
 const root = path.resolve(__dirname, '../..');
 const say = (m) => process.stdout.write(`${m}\n`);
@@ -81,13 +82,7 @@ function makeBlock(n, tx) {
 }
 
 async function benchStore(args) {
-  let opts;
-  try {
-    opts = parseArgs(args);
-  } catch (e) {
-    process.stderr.write(`bench: ${e.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
+  const opts = optionsOrExit(parseArgs, args, USAGE);
   const { build } = require('../build');
   build();
   const pg = require(path.join(root, 'dist/libs/shared/data-access-postgres/src'));

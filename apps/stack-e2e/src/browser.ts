@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page, type Request } from 'playwright-core';
 import { afterAll, beforeAll } from 'vitest';
-import { root, startProcess, tempDir, waitFor } from './support';
+import { npmStart } from './npm-start';
+import { root } from './support';
 
 /** Debian's Chromium (`.ci/run` installs the package); playwright-core downloads no browser. */
 export const CHROMIUM = '/usr/bin/chromium';
@@ -25,42 +26,25 @@ export interface DashboardStack {
   readonly browser: Browser;
 }
 
-/** Registers the file's beforeAll/afterAll: starts `npm start` and Chromium, stops both and removes the data dir. */
+/** Registers the file's beforeAll/afterAll: `npm start` (npm-start.ts) and Chromium, both stopped after the file. */
 export function dashboardStack(name: string, port: number, pgPort: number): DashboardStack {
-  const dataDir = tempDir(`${name}-e2e`);
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), ALLIANCE_DATA_DIR: dataDir, ALLIANCE_PG_PORT: String(pgPort), LOG_LEVEL: 'warn' };
-  delete env.DATABASE_URL;
-  let proc: ReturnType<typeof startProcess> | undefined;
+  const app = npmStart(name, port, pgPort);
   let browser: Browser | undefined;
-  const keyFile = (org: string) => join(dataDir, 'demo-keys', `${org}.key.json`);
+  const keyFile = (org: string) => join(app.dataDir, 'demo-keys', `${org}.key.json`);
+  // Registered after npmStart's: Chromium starts once the stack is ready and closes before it stops.
   beforeAll(async () => {
-    const p = startProcess([join(root, 'tools/start.js')], env);
-    proc = p;
-    let exited: number | null | undefined;
-    void p.exited.then((code) => (exited = code));
-    await waitFor('npm start to print ready', async () => (p.output().includes('alliance: ready') || exited !== undefined ? true : undefined), 240_000, 250).catch((e: Error) => {
-      p.child.kill('SIGKILL');
-      throw new Error(`${e.message}\n${p.output()}`);
-    });
-    if (exited !== undefined) throw new Error(`npm start exited with ${exited} before it was ready\n${p.output()}`);
     browser = await launchChromium();
     process.stdout.write(`${name} e2e: screenshots in ${artifactsRoot}\n`);
   });
   afterAll(async () => {
     await browser?.close();
-    if (proc) {
-      proc.child.kill('SIGINT');
-      await Promise.race([proc.exited, new Promise((r) => setTimeout(r, 30_000))]);
-      proc.child.kill('SIGKILL');
-    }
-    rmSync(dataDir, { recursive: true, force: true });
     process.stdout.write(`${name} e2e: screenshots in ${artifactsRoot}\n`);
   });
   return {
-    base: `http://127.0.0.1:${port}`,
-    dataDir,
+    base: app.base,
+    dataDir: app.dataDir,
     keyFile,
-    demoKey: (org) => JSON.parse(readFileSync(keyFile(org), 'utf8')) as { organizationId: string; publicKey: string; privateKey: string },
+    demoKey: app.demoKey,
     get browser() {
       if (!browser) throw new Error('the browser is not started yet (beforeAll)');
       return browser;

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { Client } from 'graphql-ws';
-import { type Authorize, describeGraphQLErrors, query } from '../lib/api';
+import { type Authorize, describeGraphQLErrors, query, subscriptionError } from '../lib/api';
 import { Empty, ErrorAlert, Loading } from './states';
 
 interface Alert {
@@ -99,7 +99,7 @@ function useLiveAlerts(subscriptions: Client, paged: Paged<Alert>): [readonly Al
           setFeed('live');
           setLive((list) => [...list, alert]);
         },
-        error: (error) => setFeed({ error: Array.isArray(error) ? describeGraphQLErrors(error).message : `The live feed closed: ${(error as { reason?: string }).reason || 'connection lost'}` }),
+        error: (error) => setFeed({ error: subscriptionError(error, 'The live feed').message }),
         complete: () => setFeed({ error: 'The live feed ended.' }),
       },
     );

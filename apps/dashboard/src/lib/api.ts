@@ -3,8 +3,8 @@ import { type Client, createClient } from 'graphql-ws';
 /**
  * How the dashboard talks to the gateway of the origin it was served from:
  * GraphQL queries over HTTP at /graphql, subscriptions over graphql-ws at
- * ws(s)://<same origin>/graphql, and the few REST reads GraphQL does not
- * serve (receipts, the audit's streamed chain runs).
+ * ws(s)://<same origin>/graphql; nothing else (the session's sign-in is
+ * the SDK's).
  */
 
 /** Gives a valid `Bearer …` header, refreshing the token when needed (the SDK session). */
@@ -56,31 +56,10 @@ export async function query<T>(authorize: Authorize, document: string, variables
   return body.data;
 }
 
-/** GET a REST resource of the gateway as JSON; problem+json answers become ApiError with their code. */
-export async function getJson<T>(authorize: Authorize, path: string, signal?: AbortSignal): Promise<T> {
-  const response = await restGet(authorize, path, 'application/json', signal);
-  return (await response.json()) as T;
-}
-
-/** GET that keeps the body a stream (NDJSON). */
-export async function restGet(authorize: Authorize, path: string, accept: string, signal?: AbortSignal): Promise<Response> {
-  let response: Response;
-  try {
-    response = await fetch(path, { headers: { accept: `${accept}, application/problem+json`, authorization: await authorize() }, signal });
-  } catch (error) {
-    if (signal?.aborted) throw error;
-    throw new ApiError(`The gateway did not answer: ${(error as Error).message}`, 'NETWORK', undefined);
-  }
-  if (!response.ok) {
-    let problem: { code?: string; detail?: string; title?: string } = {};
-    try {
-      problem = (await response.json()) as typeof problem;
-    } catch {
-      // not problem+json
-    }
-    throw new ApiError(`${problem.detail ?? problem.title ?? `HTTP ${response.status}`}${problem.code ? ` (${problem.code})` : ''}`, problem.code, response.status);
-  }
-  return response;
+/** What ended a subscription (graphql-ws gives GraphQL errors as an array, else a CloseEvent), as an ApiError. */
+export function subscriptionError(error: unknown, what: string): ApiError {
+  if (Array.isArray(error)) return describeGraphQLErrors(error as GraphQLErrorShape[]);
+  return new ApiError(`${what} closed: ${(error as { reason?: string }).reason || 'connection lost'}`, 'NETWORK', undefined);
 }
 
 /** ws: or wss: of the page's own origin. */

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import { AccessLogTable, AlertsTable } from '../components/AuditTables';
 import { EvidenceExport } from '../components/EvidenceExport';
 import { ErrorAlert } from '../components/states';
-import { ApiError, describeGraphQLErrors } from '../lib/api';
+import { describeGraphQLErrors, subscriptionError } from '../lib/api';
 import { CHAIN_VERIFICATION, isRunLine, percentDone, type ProgressLine, type VerdictLine } from '../lib/audit';
 import { useSignedIn } from '../session';
 
@@ -43,7 +43,7 @@ export function AuditPage() {
           }
           setRun({ state: 'running', progress: line });
         },
-        error: (error) => fail(Array.isArray(error) ? describeGraphQLErrors(error) : new ApiError(`The verification stream closed: ${(error as { reason?: string }).reason || 'connection lost'}`, 'NETWORK', undefined)),
+        error: (error) => fail(subscriptionError(error, 'The verification stream')),
         complete: () => fail(new Error('The verification stream ended without a verdict.')),
       },
     );

@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { ErrorAlert, Empty, Loading } from '../components/states';
-import { ApiError, describeGraphQLErrors, query } from '../lib/api';
+import { ApiError, describeGraphQLErrors, query, subscriptionError } from '../lib/api';
 import { type BlockSummary, memberRows, mergeBlock, type Organization } from '../lib/network';
 import { useSignedIn } from '../session';
 import { BlockDetails } from './BlockDetails';
@@ -63,7 +63,7 @@ export function NetworkPage() {
                 setBlocks((list) => mergeBlock(list, block));
               }
             },
-            error: (error) => setFeed({ error: Array.isArray(error) ? describeGraphQLErrors(error).message : `The live feed closed: ${(error as { reason?: string }).reason || 'connection lost'}` }),
+            error: (error) => setFeed({ error: subscriptionError(error, 'The live feed').message }),
             complete: () => setFeed({ error: 'The live feed ended.' }),
           },
         );
