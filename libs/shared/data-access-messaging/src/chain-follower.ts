@@ -154,7 +154,7 @@ export class ChainFollower {
   constructor(private readonly options: ChainFollowerOptions) {}
 
   async start(): Promise<void> {
-    const { transport, service } = this.options;
+    const { transport } = this.options;
     if (transport) {
       this.consumer = await startConsumer({
         transport,
@@ -166,20 +166,31 @@ export class ChainFollower {
         handler: async (event, client) => {
           const b = event.payload;
           if (b.nodeId !== this.options.nodeId || b.chainId !== this.options.chainId) return;
-          const announced: CommittedBlock = { chainId: b.chainId, blockNumber: b.blockNumber, headerHash: b.headerHash, committedAt: b.committedAt, transactions: b.transactions as CommittedTransaction[] };
-          // Anyone who can write to the topic can announce a block: with a ledger node to ask, the event is only
-          // a notice — its block is the node's, and an event that does not match the node's is refused (poison).
-          const block = this.options.ledger ? await this.confirmed(announced) : announced;
-          const outcome = await this.options.projection.apply(block, client);
-          if (outcome !== 'gap') return;
-          // Fill the gap from the node in transactions of their own, then apply this block.
-          if (!this.options.ledger) throw ChainFollowerErrors.gap(service, block.blockNumber, 'LEDGER_URL is not set to fetch them');
-          await this.catchUp(block.blockNumber - 1);
-          if ((await this.options.projection.apply(block, client)) === 'gap') throw ChainFollowerErrors.gap(service, block.blockNumber, 'the ledger node does not have them yet');
+          await this.announced({ chainId: b.chainId, blockNumber: b.blockNumber, headerHash: b.headerHash, committedAt: b.committedAt, transactions: b.transactions as CommittedTransaction[] }, client);
         },
       });
     }
     if (this.options.ledger && this.options.pollIntervalMs > 0) this.schedule(0);
+  }
+
+  /**
+   * Applies one announced block in the consumer's transaction `client`.
+   * Anyone who can write to the topic can announce a block: with a ledger node
+   * to ask, the event is only a notice — its block is the node's, and an event
+   * that does not match the node's is refused (poison). A gap before it is
+   * filled from the node first, in transactions of their own: `apply` locks the
+   * read model's position in `client` until the consumer commits, and a
+   * catch-up started after that would wait for the lock while the handler waits
+   * for the catch-up — for ever (found by the fuzz suite: concurrent rebuilds
+   * left provenance's read model stuck, every later rebuild timing out).
+   */
+  async announced(announced: CommittedBlock, client: PoolClient): Promise<void> {
+    const { ledger, projection, service } = this.options;
+    const block = ledger ? await this.confirmed(announced) : announced;
+    if (ledger && (await projection.lastBlock()) < block.blockNumber - 1) await this.catchUp(block.blockNumber - 1);
+    if ((await projection.apply(block, client)) !== 'gap') return;
+    // Still a gap (a rebuild emptied the read model meanwhile, or the node lags): retried, as a dependency not ready.
+    throw ChainFollowerErrors.gap(service, block.blockNumber, ledger ? 'the ledger node does not have them yet' : 'LEDGER_URL is not set to fetch them');
   }
 
   /** The node's own copy of an announced block; an announcement the node does not confirm is a forgery. */
