@@ -4,7 +4,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { canonicalize } from '@alliance/protocol';
 import type { ChainFollower } from '@alliance/shared/data-access-messaging';
-import { Authenticated, correlationIdOf, PROBLEM_CONTENT_TYPE, principalOfRequest, ProblemFilter, RequirePermission, toAllianceError, toProblem } from '@alliance/shared/feature-platform';
+import { Authenticated, correlationIdOf, PROBLEM_CONTENT_TYPE, principalOfRequest, ProblemFilter, RequirePermission, toAllianceError, toProblem, mediaTypeOf, unsupportedMediaType } from '@alliance/shared/feature-platform';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { type CommandRoute, COMMAND_ROUTES, operationOf, paramsOf } from './command-routes';
@@ -20,7 +20,6 @@ export const MAX_COMMAND_WAIT_MS = 10_000;
 
 export const FinanceErrors = {
   invalid: (detail: string, problems: ReadonlyArray<{ path: string; message: string }>) => new AllianceError('FINANCE.INVALID', 'invalid', detail, { details: { problems } }),
-  mediaType: (type: string) => new AllianceError('FINANCE.UNSUPPORTED_MEDIA_TYPE', 'unsupported-media-type', `send the command as application/json (got ${type})`),
 };
 
 /**
@@ -100,8 +99,8 @@ export function payloadOf(route: CommandRoute, params: Record<string, string>, b
 
 /** Runs one command route: checks, signs for this organization, waits for the verdict and answers the receipt. */
 async function runCommand(commands: CommandService, route: CommandRoute, req: Request, res: Response): Promise<Receipt> {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== '' && type !== 'application/json') throw FinanceErrors.mediaType(type);
+  const type = mediaTypeOf(req);
+  if (type !== '' && type !== 'application/json') throw unsupportedMediaType(type, 'send the command as application/json');
   const params = req.params as Record<string, string>;
   const payload = payloadOf(route, params, req.body);
   const principal = principalOfRequest(req) as Principal;

@@ -6,7 +6,7 @@ import { ApolloGatewayDriver, type ApolloGatewayDriverConfig } from '@nestjs/apo
 import { GraphQLModule } from '@nestjs/graphql';
 import { ApiExcludeController, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { AccessErrors, authenticate, graphqlLimitRules, graphqlParseOptions, JwksTokenVerifier, Public, withLimitCode, type ServiceDefinition, type ServiceRuntime, subscriptionsOverWebSocketOnly, toGraphQLError, type TokenVerifier } from '@alliance/shared/feature-platform';
+import { AccessErrors, authenticate, graphqlLimitRules, graphqlParseOptions, JwksTokenVerifier, Public, withLimitCode, type ServiceDefinition, type ServiceRuntime, operationMustResolve, subscriptionsOverWebSocketOnly, toGraphQLRequestError, type TokenVerifier } from '@alliance/shared/feature-platform';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { isReadOnly } from '@alliance/shared/util-auth';
 import { isAllianceError } from '@alliance/shared/util-errors';
@@ -103,7 +103,7 @@ function mutationsNeedAWriter(verifier: TokenVerifier): ApolloServerPlugin<{ req
             const principal = await authenticate(contextValue.req?.headers.authorization, verifier);
             if (isReadOnly(principal)) throw AccessErrors.readOnly();
           } catch (error) {
-            throw isAllianceError(error) ? toGraphQLError(error) : error;
+            throw isAllianceError(error) ? toGraphQLRequestError(error) : error;
           }
         },
       };
@@ -119,7 +119,7 @@ function graphqlGateway(runtime: ServiceRuntime<GatewayConfig>, relay: Subscript
       introspection: true,
       csrfPrevention: true,
       includeStacktraceInErrorResponses: false,
-      plugins: [subscriptionsOverWebSocketOnly, mutationsNeedAWriter(verifierOf(runtime))],
+      plugins: [operationMustResolve, subscriptionsOverWebSocketOnly, mutationsNeedAWriter(verifierOf(runtime))],
       // The same bounds as every subgraph's (docs/security.md), before a query is planned.
       validationRules: graphqlLimitRules(),
       parseOptions: graphqlParseOptions(),

@@ -4,7 +4,7 @@ import type { Request, Response } from 'express';
 import { itemKeyOf, MAX_CAPTURE_EVENTS, transferKeyOf } from '@alliance/ledger/domain';
 import { parseGs1Key } from '@alliance/provenance/domain';
 import type { ChainFollower, ChainWriter } from '@alliance/shared/data-access-messaging';
-import { Authenticated, principalOfRequest, RequirePermission } from '@alliance/shared/feature-platform';
+import { Authenticated, principalOfRequest, RequirePermission, mediaTypeOf, unsupportedMediaType } from '@alliance/shared/feature-platform';
 import type { Principal } from '@alliance/shared/util-auth';
 import { AllianceError } from '@alliance/shared/util-errors';
 import type { CaptureService } from './capture';
@@ -177,10 +177,8 @@ export class EpcisController {
 }
 
 function checkJson(req: Request): void {
-  const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-  if (type !== 'application/json' && type !== 'application/ld+json') {
-    throw new AllianceError('PROVENANCE.UNSUPPORTED_MEDIA_TYPE', 'unsupported-media-type', `send the EPCIS document as application/json or application/ld+json (got ${type || 'no Content-Type'}); EPCIS XML is not accepted`);
-  }
+  const type = mediaTypeOf(req);
+  if (type !== 'application/json' && type !== 'application/ld+json') throw unsupportedMediaType(type, 'send the EPCIS document as application/json or application/ld+json (EPCIS XML is not accepted)');
 }
 
 function idempotencyKeyOf(value: string | undefined): string | undefined {

@@ -120,6 +120,11 @@ describe('npm run stack', () => {
     expect(JSON.stringify(missing.body)).not.toContain('stacktrace');
     const bad = await graphql(base, '{ noSuchField }');
     expect(bad.body.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    // Refused before planning with the caller's status, not the gateway executor's 500.
+    const unnamed = await graphql(base, 'query A { __typename }', {}, 'B');
+    expect([unnamed.status, unnamed.body.errors?.[0].extensions?.code]).toEqual([400, 'OPERATION_RESOLUTION_FAILURE']);
+    const mutation = await graphql(base, 'mutation { __typename }');
+    expect([mutation.status, mutation.body.errors?.[0].extensions?.code]).toEqual([400, 'GRAPHQL_VALIDATION_FAILED']);
   });
 
   it('signs org1 in with its demo key through the gateway (SDK); the token opens the identity API over REST and GraphQL', async () => {

@@ -36,11 +36,11 @@ export async function getJson(url: string, init?: RequestInit): Promise<{ status
   return { status: res.status, headers: res.headers, body };
 }
 
-export async function graphql(baseUrl: string, query: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
+export async function graphql(baseUrl: string, query: string, headers: Record<string, string> = {}, operationName?: string): Promise<{ status: number; body: { data?: Record<string, unknown>; errors?: Array<{ message: string; extensions?: Record<string, unknown> }> } }> {
   const res = await fetch(`${baseUrl}/graphql`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', 'apollo-require-preflight': 'true', ...headers },
-    body: JSON.stringify({ query }),
+    body: JSON.stringify({ query, operationName }),
     signal: AbortSignal.timeout(10_000),
   });
   return { status: res.status, body: (await res.json()) as never };

@@ -28,7 +28,9 @@ import { productVersion } from './version';
 import { statusResolverFor } from './graphql-status';
 import { OUTBOX, startMessaging, TRANSPORT, type MessagingHandle } from './messaging';
 import { messagingMigrations } from '@alliance/shared/data-access-messaging';
-import { type GraphQLSubscriptionServer, schemaSubscriptions, serveGraphQLSubscriptions, type SubscriptionExecutor, subscriptionsOverWebSocketOnly } from './graphql-subscriptions';
+import { answerClientErrors } from './http-client-errors';
+import { jsonBodyParserOptions, unsupportedBodyHandler } from './request-body';
+import { type GraphQLSubscriptionServer, schemaSubscriptions, serveGraphQLSubscriptions, type SubscriptionExecutor, subscriptionsOverWebSocketOnly, operationMustResolve } from './graphql-subscriptions';
 
 export type ServiceName = 'identity' | 'ledger' | 'provenance' | 'finance' | 'audit' | 'gateway';
 
@@ -165,7 +167,7 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
         introspection: true,
         includeStacktraceInErrorResponses: false,
         // No Apollo usage reporting leaves this network; inline traces are for it only.
-        plugins: [ApolloServerPluginInlineTraceDisabled(), subscriptionsOverWebSocketOnly],
+        plugins: [ApolloServerPluginInlineTraceDisabled(), operationMustResolve, subscriptionsOverWebSocketOnly],
         validationRules: graphqlLimitRules(),
         parseOptions: graphqlParseOptions(),
         context: ({ req }: { req: unknown }) => ({ req }),
@@ -202,8 +204,9 @@ async function createNestApp(definition: ServiceDefinition, runtime: ServiceRunt
     );
   }
   definition.configureHttp?.(app, runtime);
-  app.useBodyParser('json', { limit: runtime.config.BODY_LIMIT_BYTES, type: ['application/json', 'application/ld+json', 'application/*+json'] });
+  app.useBodyParser('json', jsonBodyParserOptions(runtime.config.BODY_LIMIT_BYTES));
   app.use(bodyErrorHandler);
+  app.use(unsupportedBodyHandler);
   app.useGlobalFilters(new ProblemFilter());
   app.setGlobalPrefix(definition.restPrefix, {
     exclude: [
@@ -259,6 +262,7 @@ async function listen(definition: ServiceDefinition, app: NestExpressApplication
   // request just as the server closes the socket and get "socket hang up". Headers must time out after that.
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.headersTimeout = KEEP_ALIVE_TIMEOUT_MS + 1_000;
+  answerClientErrors(server);
   const subscriptions = serveSubscriptions(definition, app, runtime, server);
 
   const host = runtime.config.HOST ?? '127.0.0.1';

@@ -20,7 +20,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { correlationIdFor, headerValue } from './logging';
-import { formatGraphQLError, toAllianceError, toGraphQLError } from './problem';
+import { formatGraphQLError, toAllianceError, toGraphQLError, toGraphQLRequestError } from './problem';
 
 /** Where every service serves GraphQL: queries and mutations over HTTP POST, subscriptions over WebSocket. */
 export const GRAPHQL_PATH = '/graphql';
@@ -76,8 +76,35 @@ export const subscriptionsOverWebSocketOnly: ApolloServerPlugin = {
     return {
       async didResolveOperation({ operation }) {
         if (operation?.operation !== 'subscription') return;
-        const error = new AllianceError('COMMON.WEBSOCKET_REQUIRED', 'invalid', `subscriptions are served over WebSocket (graphql-ws protocol) at ${GRAPHQL_PATH}, not over HTTP`);
-        throw new GraphQLError(error.message, { extensions: { code: error.code, status: error.status, http: { status: error.status } } });
+        throw toGraphQLRequestError(new AllianceError('COMMON.WEBSOCKET_REQUIRED', 'invalid', `subscriptions are served over WebSocket (graphql-ws protocol) at ${GRAPHQL_PATH}, not over HTTP`));
+      },
+    };
+  },
+};
+
+/** The document holds no operation `operationName` names (or several and no name): Apollo's own code for it, over HTTP and WebSocket alike. */
+export function unresolvedOperation(operationName: string | null | undefined): GraphQLError {
+  const message = operationName ? `unknown operation named "${operationName}"` : 'the document must hold one operation, or name one with operationName';
+  return new GraphQLError(message, { extensions: { code: ApolloServerErrorCode.OPERATION_RESOLUTION_FAILURE, status: 400, http: { status: 400 } } });
+}
+
+/** The operation's type has no root type in the schema (graphql-js 17's KnownOperationTypesRule; 16 finds it only when executing). */
+export function unsupportedOperationType(type: string): GraphQLError {
+  return new GraphQLError(`the ${type} operation is not supported by the schema`, { extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, status: 400, http: { status: 400 } } });
+}
+
+/**
+ * Apollo Server plugin for a server whose executor throws when no operation
+ * resolves or its root type is absent (Apollo's gateway answers both as
+ * internal errors, HTTP 500): refused first as the caller's mistake, 400
+ * OPERATION_RESOLUTION_FAILURE or GRAPHQL_VALIDATION_FAILED.
+ */
+export const operationMustResolve: ApolloServerPlugin = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ operation, request, schema }) {
+        if (!operation) throw unresolvedOperation(request.operationName);
+        if (!schema.getRootType(operation.operation)) throw unsupportedOperationType(operation.operation);
       },
     };
   },
@@ -143,7 +170,7 @@ export function serveGraphQLSubscriptions(server: Server, executor: Subscription
         return [withCode(error, ApolloServerErrorCode.GRAPHQL_PARSE_FAILED)];
       }
       const operation = getOperationAST(document, payload.operationName);
-      if (!operation) return [new GraphQLError(payload.operationName ? `unknown operation named "${payload.operationName}"` : 'the document must hold one operation, or name one with operationName', { extensions: { code: ApolloServerErrorCode.BAD_REQUEST } })];
+      if (!operation) return [unresolvedOperation(payload.operationName)];
       if (operation.operation !== 'subscription') {
         return [toGraphQLError(new AllianceError('COMMON.SUBSCRIPTION_REQUIRED', 'invalid', `the WebSocket at ${GRAPHQL_PATH} carries subscriptions; send ${operation.operation} operations with HTTP POST ${GRAPHQL_PATH}`), ctx.extra.request.id)];
       }

@@ -16,3 +16,5 @@ export * from './access-surface';
 export * from './rate-limit';
 export * from './security-headers';
 export * from './graphql-limits';
+export * from './http-client-errors';
+export * from './request-body';

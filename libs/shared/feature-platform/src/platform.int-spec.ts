@@ -391,6 +391,48 @@ describe('a running service', () => {
       expect(gzipped.status).toBe(200);
     });
 
+    it('answers a JSON body whose bytes are not UTF-8 with 400 COMMON.MALFORMED_JSON, not U+FFFD in its place', async () => {
+      for (const bytes of [Buffer.from([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0x22, 0x7d]), Buffer.from('{"a":"\xc0\xaf"}', 'latin1')]) {
+        const reply = await send(`${service.url}/identity/v1/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: bytes });
+        expect(reply.status).toBe(400);
+        expect(problemOf(reply)).toMatchObject({ code: 'COMMON.MALFORMED_JSON', detail: expect.stringContaining('UTF-8') });
+      }
+      const utf16 = await send(`${service.url}/identity/v1/echo`, { method: 'POST', headers: { 'content-type': 'application/json; charset=utf-16' }, body: Buffer.from('{"a":1}', 'utf16le') });
+      expect([utf16.status, problemOf(utf16).code]).toEqual([415, 'COMMON.UNSUPPORTED_MEDIA_TYPE']);
+      const utf8 = await postJson(`${service.url}/identity/v1/echo`, JSON.stringify({ a: 'żółw 🐢' }), { 'content-type': 'application/json; charset=UTF-8' });
+      expect(utf8.body).toEqual({ a: 'żółw 🐢' });
+    });
+
+    it('refuses a body that is not JSON with 415 COMMON.UNSUPPORTED_MEDIA_TYPE before any route, and lets bodiless requests through', async () => {
+      for (const type of ['application/xml', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', undefined]) {
+        const headers: Record<string, string> = type ? { 'content-type': type } : {};
+        for (const path of ['/identity/v1/echo', '/identity/v1/status']) {
+          const reply = await send(`${service.url}${path}`, { method: 'POST', headers, body: '<a>1</a>' });
+          expect(reply.status, `${type} ${path}`).toBe(415);
+          expect(problemOf(reply), `${type} ${path}`).toMatchObject({ code: 'COMMON.UNSUPPORTED_MEDIA_TYPE', status: 415 });
+        }
+      }
+      expect((await postJson(`${service.url}/identity/v1/echo`, '{"x":1}', { 'content-type': 'application/vnd.test+json' })).status).toBe(200);
+      expect((await send(`${service.url}/identity/v1/status`, { headers: { 'content-type': 'text/plain' } })).status).toBe(200);
+    });
+
+    it('answers what Node’s HTTP parser refuses as problem+json and closes the connection', async () => {
+      const long = await send(`${service.url}/identity/v1/status?q=${'x'.repeat(20_000)}`);
+      expect(long.status).toBe(431);
+      expect(long.headers['connection']).toBe('close');
+      expect(problemOf(long)).toMatchObject({ code: 'COMMON.HEADERS_TOO_LARGE', status: 431 });
+
+      const { port } = new URL(service.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      socket.end('NOT HTTP AT ALL\r\n\r\n');
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      expect(raw).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+      expect(raw).toContain('Content-Type: application/problem+json');
+      expect(JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4))).toMatchObject({ code: 'COMMON.MALFORMED_HTTP', status: 400 });
+    });
+
     it('echoes a well-formed caller correlation id and replaces a bad one', async () => {
       const mine = await send(`${service.url}/identity/v1/things/7`, { headers: { 'X-Correlation-Id': 'my-id-1' } });
       expect(mine.headers['x-correlation-id']).toBe('my-id-1');

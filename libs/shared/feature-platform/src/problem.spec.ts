@@ -51,10 +51,10 @@ describe('toAllianceError', () => {
     expect(error.cause).toBe(exception);
   });
 
-  it('keeps stable codes for statuses AllianceError has no kind of (answered as 400)', () => {
+  it('keeps stable codes for statuses, 405 (no kind of its own) answered as 400', () => {
     expect(toAllianceError(new MethodNotAllowedException()).code).toBe('COMMON.METHOD_NOT_ALLOWED');
     expect(toAllianceError(new UnsupportedMediaTypeException()).code).toBe('COMMON.UNSUPPORTED_MEDIA_TYPE');
-    expect(toAllianceError(new UnsupportedMediaTypeException()).kind).toBe('invalid');
+    expect(toAllianceError(new UnsupportedMediaTypeException())).toMatchObject({ kind: 'unsupported-media-type', status: 415 });
   });
 
   it('takes the message of an HttpException, joining validation messages', () => {
@@ -66,8 +66,9 @@ describe('toAllianceError', () => {
   it.each([
     ['entity.too.large', 413, 'COMMON.PAYLOAD_TOO_LARGE', 413],
     ['entity.parse.failed', 400, 'COMMON.MALFORMED_JSON', 400],
-    ['charset.unsupported', 415, 'COMMON.UNSUPPORTED_MEDIA_TYPE', 400],
-    ['encoding.unsupported', 415, 'COMMON.UNSUPPORTED_MEDIA_TYPE', 400],
+    ['charset.unsupported', 415, 'COMMON.UNSUPPORTED_MEDIA_TYPE', 415],
+    ['encoding.unsupported', 415, 'COMMON.UNSUPPORTED_MEDIA_TYPE', 415],
+    ['entity.not.utf8', 400, 'COMMON.MALFORMED_JSON', 400],
   ] as const)('maps the body-parser error %s to its own code', (type, parserStatus, code, status) => {
     const raw = bodyParserError(type, parserStatus);
     expect(toAllianceError(raw)).toMatchObject({ code, status });

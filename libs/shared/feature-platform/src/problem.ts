@@ -30,7 +30,7 @@ const HTTP_CODES: Record<number, [string, AllianceError['kind']]> = {
   405: ['COMMON.METHOD_NOT_ALLOWED', 'invalid'],
   409: ['COMMON.CONFLICT', 'conflict'],
   413: ['COMMON.PAYLOAD_TOO_LARGE', 'too-large'],
-  415: ['COMMON.UNSUPPORTED_MEDIA_TYPE', 'invalid'],
+  415: ['COMMON.UNSUPPORTED_MEDIA_TYPE', 'unsupported-media-type'],
   429: ['COMMON.RATE_LIMITED', 'rate-limited'],
   503: ['COMMON.UNAVAILABLE', 'unavailable'],
 };
@@ -65,10 +65,14 @@ function isUnstorableText(error: unknown, depth = 0): boolean {
   return isUnstorableText(e.cause, depth + 1);
 }
 
+/** body-parser error type of a JSON body that is not valid UTF-8 (request-body.ts refuses it). */
+export const NOT_UTF8 = 'entity.not.utf8';
+
 function bodyParserError(status: 400 | 413 | 415, cause: unknown): AllianceError {
   if (status === 413) return new AllianceError('COMMON.PAYLOAD_TOO_LARGE', 'too-large', 'request body is too large', { cause });
-  if (status === 415) return new AllianceError('COMMON.UNSUPPORTED_MEDIA_TYPE', 'invalid', 'request body encoding or charset is not supported', { cause });
-  return new AllianceError('COMMON.MALFORMED_JSON', 'invalid', 'request body is not valid JSON', { cause });
+  if (status === 415) return new AllianceError('COMMON.UNSUPPORTED_MEDIA_TYPE', 'unsupported-media-type', 'request body charset or Content-Encoding is not supported: JSON is UTF-8 (RFC 8259 §8.1); gzip, deflate and br are read', { cause });
+  const notUtf8 = (cause as { type?: unknown; cause?: { type?: unknown } }).type === NOT_UTF8 || (cause as { cause?: { type?: unknown } }).cause?.type === NOT_UTF8;
+  return new AllianceError('COMMON.MALFORMED_JSON', 'invalid', notUtf8 ? 'request body is not valid UTF-8 (JSON must be UTF-8, RFC 8259 §8.1)' : 'request body is not valid JSON', { cause });
 }
 
 function httpExceptionMessage(error: HttpException): string {
@@ -85,7 +89,7 @@ function statusFromBodyParser(error: unknown): 400 | 413 | 415 | undefined {
   if (typeof error !== 'object' || error === null) return undefined;
   const e = error as { status?: unknown; type?: unknown; errno?: unknown; expose?: unknown };
   if (e.type === 'entity.too.large') return 413;
-  if (e.type === 'entity.parse.failed') return 400;
+  if (e.type === 'entity.parse.failed' || e.type === NOT_UTF8) return 400;
   if (e.type === 'charset.unsupported' || e.type === 'encoding.unsupported') return 415;
   if (e.type === undefined && e.status === 400 && e.expose === true && typeof e.errno === 'number') return 400;
   return undefined;
@@ -115,6 +119,16 @@ export function toGraphQLError(error: AllianceError, correlationId?: string): Gr
       ...(Object.keys(error.details).length > 0 && error.kind !== 'internal' ? { details: error.details } : {}),
     },
   });
+}
+
+/**
+ * An error that refuses the whole GraphQL request before execution (a plugin's
+ * `didResolveOperation`): it carries its HTTP status, which Apollo otherwise
+ * answers as 500. Resolver errors keep HTTP 200 and use `toGraphQLError`.
+ */
+export function toGraphQLRequestError(error: AllianceError): GraphQLError {
+  const graphql = toGraphQLError(error);
+  return new GraphQLError(graphql.message, { extensions: { ...graphql.extensions, http: { status: error.status } } });
 }
 
 /** Apollo's codes for requests the caller got wrong; every other error without an Alliance code is ours. */

@@ -8,10 +8,12 @@ export type ErrorKind =
   | 'unauthenticated' // 401
   | 'forbidden' // 403
   | 'not-found' // 404
+  | 'timeout' // the request did not arrive in time (408)
   | 'conflict' // state does not allow it, duplicates (409)
   | 'too-large' // 413
   | 'unsupported-media-type' // 415
   | 'rate-limited' // 429
+  | 'headers-too-large' // the request line and headers exceed the server's limit (431)
   | 'unavailable' // a dependency is down; retry later (503)
   | 'internal'; // a bug (500)
 
@@ -20,10 +22,12 @@ const STATUS: Record<ErrorKind, number> = {
   unauthenticated: 401,
   forbidden: 403,
   'not-found': 404,
+  timeout: 408,
   conflict: 409,
   'too-large': 413,
   'unsupported-media-type': 415,
   'rate-limited': 429,
+  'headers-too-large': 431,
   unavailable: 503,
   internal: 500,
 };
