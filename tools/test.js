@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: lint (module boundaries are errors) + typecheck + unit +
-// integration + end-to-end. Starts what the tests need (Kafka via
+// integration + end-to-end + fuzz. Starts what the tests need (Kafka via
 // deploy/kafka/kafka.sh when no broker is given) and stops what it started.
-// `npm test -- unit` (or lint, typecheck, integration, e2e) runs one stage.
+// `npm test -- unit` (or lint, typecheck, integration, e2e, fuzz) runs one stage.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -76,7 +76,7 @@ async function withInfrastructure(fn) {
 
 async function main() {
   const only = process.argv[2];
-  const stages = ['lint', 'typecheck', 'unit', 'integration', 'e2e'];
+  const stages = ['lint', 'typecheck', 'unit', 'integration', 'e2e', 'fuzz'];
   if (only && !stages.includes(only)) {
     process.stderr.write(`usage: npm test [-- ${stages.join('|')}]\n`);
     process.exit(2);
@@ -91,12 +91,14 @@ async function main() {
     ok = run('typecheck of the dashboard (apps/dashboard/tsconfig.json)', process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'apps/dashboard/tsconfig.json']) && ok;
   }
   if (wants('unit')) ok = vitest('unit') && ok;
-  if (wants('integration') || wants('e2e')) {
+  if (wants('integration') || wants('e2e') || wants('fuzz')) {
     ok = run('build (tools/build.js)', process.execPath, [path.join(root, 'tools/build.js')]) && ok;
     ok = (await withInfrastructure(async (extra) => {
       let good = true;
       if (wants('integration')) good = vitest('integration', extra) && good;
       if (wants('e2e')) good = vitest('e2e', extra) && good;
+      // Property-based fuzzing of every REST operation and GraphQL field (docs/security.md, Fuzz suite), ~2.5 min.
+      if (wants('fuzz')) good = vitest('fuzz', extra) && good;
       return good;
     })) && ok;
   }

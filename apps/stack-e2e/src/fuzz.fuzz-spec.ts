@@ -149,7 +149,9 @@ function violation(endpoint: string, kind: Kind, what: string, request: string, 
 function send(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<{ status: number; contentType: string; text: string }> {
   return new Promise((resolve, reject) => {
     let answered = false;
-    const req = httpRequest(url, { method, headers, agent: false, timeout: 60_000 }, (res) => {
+    // Node frames no body of a DELETE (nor GET, OPTIONS) unless told its length: sent bare, the server would read it as the next request.
+    const framed = body === undefined ? headers : { ...headers, 'content-length': String(Buffer.byteLength(body)) };
+    const req = httpRequest(url, { method, headers: framed, agent: false, timeout: 60_000 }, (res) => {
       answered = true;
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
