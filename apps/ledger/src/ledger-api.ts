@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { Public } from '@alliance/shared/feature-platform';
 import { type LedgerNode, LedgerQueries, type Submission } from '@alliance/ledger/feature-node';
+import { nulPath, ValidationCodes } from '@alliance/ledger/domain';
 
 export const LEDGER_NODE = Symbol('alliance.ledger-node');
 export const LEDGER_LIMITS = Symbol('alliance.ledger-limits');
@@ -20,28 +21,11 @@ function submission(body: unknown, index?: number): Submission {
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
     throw new AllianceError('LEDGER.MALFORMED_TRANSACTION', 'invalid', `${index === undefined ? 'the body' : `transactions[${index}]`} must be a signed transaction envelope (a JSON object)`);
   }
-  const nul = nulPath(body, '');
+  const nul = nulPath(body);
   if (nul !== undefined) {
-    throw new AllianceError('LEDGER.UNSTORABLE_TEXT', 'invalid', `${index === undefined ? 'the envelope' : `transactions[${index}]`} holds U+0000 (NUL) at ${nul || '/'}: PostgreSQL cannot store it, so no node could commit its block`);
+    throw new AllianceError(ValidationCodes.unstorableText, 'invalid', `${index === undefined ? 'the envelope' : `transactions[${index}]`} holds U+0000 (NUL) at ${nul}: PostgreSQL cannot store it`);
   }
   return { json: body };
-}
-
-/**
- * Where a string or key holds U+0000, or undefined. The protocol's canonical
- * JSON can carry it, PostgreSQL's jsonb cannot: one such envelope ordered into a
- * block made every node retry that block's commit forever (found by the fuzz
- * suite, docs/security.md), so the door refuses it.
- */
-function nulPath(value: unknown, path: string, depth = 0): string | undefined {
-  if (typeof value === 'string') return value.includes('\u0000') ? path : undefined;
-  if (value === null || typeof value !== 'object' || depth > 200) return undefined;
-  for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
-    if (key.includes('\u0000')) return `${path}/${key.split('\u0000').join('\\u0000')}`;
-    const found = nulPath(item, `${path}/${key}`, depth + 1);
-    if (found !== undefined) return found;
-  }
-  return undefined;
 }
 
 function parseIntParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Topics, deadLetterTopicOf } from '@alliance/contracts';
-import { formatTimestamp, fromHex, generateKeyPair, type JsonObject, keyId, sha256, signTransaction, toHex, utf8 } from '@alliance/protocol';
+import { canonicalBytes, formatTimestamp, fromHex, generateKeyPair, type JsonObject, type JsonValue, keyId, sha256, signTransaction, toHex, transactionId, utf8 } from '@alliance/protocol';
 import type { Session } from '@alliance/sdk';
 import { Client } from 'pg';
 import { changedKeys, ledgerSnapshot, npmStart } from './npm-start';
@@ -263,4 +263,45 @@ describe('cross-organization attacks (npm start)', () => {
     expect(after).toEqual(before);
     expect(after.body['holder']).toBe('org1');
   }, 180_000);
+
+  it('a validly signed envelope holding U+0000, written straight onto the ordering log past the door, commits as LEDGER.UNSTORABLE_TEXT on every node and the chain goes on', async () => {
+    const key = stack.demoKey('org1');
+    const envelope = signTransaction(
+      { chainId: 'alliance-demo', type: 'ledger.anchor', creator: { organizationId: 'org1', keyId: keyId('ed25519', fromHex(key.publicKey)) }, nonce: `nul-${run}`, timestamp: formatTimestamp(Date.now()), payload: { hash: toHex(sha256(utf8(`nul-${run}`))), note: 'a\u0000b' } },
+      { algorithm: 'ed25519', privateKey: fromHex(key.privateKey) },
+    );
+    const id = transactionId(envelope.transaction);
+    // The door refuses it…
+    const door = await fetch(`${stack.base}/ledger/v1/transactions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope) });
+    expect([door.status, ((await door.json()) as { code: string }).code]).toEqual([400, 'LEDGER.UNSTORABLE_TEXT']);
+    // …so it goes straight onto the solo ordering log, as anyone who can write to it could (the Kafka topic in a consortium).
+    const db = new Client({ connectionString: `postgres://alliance:alliance@127.0.0.1:${stack.pgPort}/alliance` });
+    await db.connect();
+    try {
+      await db.query('BEGIN');
+      const { rows } = await db.query<{ first: string; at: Date }>(
+        "UPDATE ledger_ordering.chains SET next_offset = next_offset + 1, last_appended_at = GREATEST(last_appended_at, date_trunc('milliseconds', clock_timestamp())) WHERE chain_id = 'alliance-demo' RETURNING next_offset - 1 AS first, last_appended_at AS at",
+      );
+      await db.query("INSERT INTO ledger_ordering.log (chain_id, \"offset\", kind, bytes, appended_at) VALUES ('alliance-demo', $1, 'transaction', $2, $3)", [rows[0].first, Buffer.from(canonicalBytes(envelope as unknown as JsonValue)), rows[0].at]);
+      await db.query("SELECT pg_notify('ledger_ordering', 'alliance-demo')");
+      await db.query('COMMIT');
+    } finally {
+      await db.end();
+    }
+    // Committed with its code and certified: every member's node committed that block and signed it.
+    const status = await waitFor(
+      'the NUL envelope committed and certified',
+      async () => {
+        const res = await fetch(`${stack.base}/ledger/v1/transactions/${id}`);
+        const body = (await res.json()) as { status?: string; code?: string; certified?: boolean; detail?: string };
+        return res.status === 200 && body.certified === true ? body : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(status).toMatchObject({ status: 'invalid', code: 'LEDGER.UNSTORABLE_TEXT', detail: expect.stringContaining('/transaction/payload/note') });
+    // The chain goes on: the next transaction commits.
+    const next = await submit('org1', 'ledger.anchor', { hash: toHex(sha256(utf8(`after-nul-${run}`))) });
+    expect(next.status).toBeLessThan(300);
+  }, 120_000);
 });

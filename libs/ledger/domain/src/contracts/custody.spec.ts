@@ -231,7 +231,7 @@ describe('provenance.transfer.propose', () => {
     expect(detail({ to: 7 })).toBe('payload.to must be the receiving organization id');
     expect(detail({ note: '' })).toBe('payload.note, when given, must be 1-500 characters without control characters');
     expect(detail({ note: 'x'.repeat(501) })).toMatch(/^payload\.note/);
-    expect(detail({ note: 'line\u0000break' })).toMatch(/^payload\.note/);
+    expect(detail({ note: 'line\u0007break' })).toMatch(/^payload\.note/);
     expect(detail({ quantity: 3 })).toBe('unexpected payload field(s): quantity; expected only transferId, item, kind, to, note');
     expect(chain.item(SGTIN)?.pendingTransfer).toBeNull();
   });

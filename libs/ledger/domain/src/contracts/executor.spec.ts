@@ -97,6 +97,24 @@ describe('executeBlock', () => {
     expect(out.transactions[5].result.transactionId).toBe(toHex(sha256(utf8('not json'))));
   });
 
+  it('commits a validly signed transaction holding U+0000 as LEDGER.UNSTORABLE_TEXT, without the fields that would carry the NUL into storage', () => {
+    const inPayload = tx(orgs[0], { payload: { hash: toHex(sha256(utf8('x'))), note: 'a\u0000b' } });
+    const inKey = tx(orgs[1], { payload: { ['k\u0000']: 1 } });
+    const out = run([inPayload, inKey, tx()]);
+    expect(out.transactions.map((t) => t.result.code)).toEqual(['LEDGER.UNSTORABLE_TEXT', 'LEDGER.UNSTORABLE_TEXT', 'VALID']);
+    expect(out.transactions.map((t) => t.detail ?? '')).toEqual([
+      expect.stringContaining('/transaction/payload/note'),
+      expect.stringContaining('/transaction/payload/k\\u0000'),
+      '',
+    ]);
+    expect(out.transactions[0].result.transactionId).toBe(transactionId(inPayload.transaction));
+    for (const t of out.transactions.slice(0, 2)) {
+      expect(t.envelope).toBeUndefined();
+      expect(t.result.writes).toEqual([]);
+      expect(t.detail).not.toContain('\u0000');
+    }
+  });
+
   it('lets the first anchor of a hash win within one block', () => {
     const a = tx();
     const b = tx(orgs[1], { payload: a.transaction.payload });

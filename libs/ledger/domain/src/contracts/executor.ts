@@ -1,6 +1,7 @@
 import { type DecodedEnvelope, decodeEnvelopeParts, type Envelope, fromBase64Url, fromHex, isSignatureAlgorithm, isSignatureDomain, sha256, SignatureDomain, toHex, type Verifier } from '@alliance/protocol';
 import { type KeyResolution, observerOf, resolveSigningKey } from './agent-keys';
 import { CONFIG_KEY } from './config';
+import { nulPath } from './storable-text';
 import type { ContractRegistry } from './registry';
 import { type ChainConfig, type JsonValue, type StateView, ValidationCodes, type VersionedValue } from './types';
 
@@ -93,6 +94,12 @@ export function executeBlock(input: BlockExecutionInput, records: readonly Uint8
     const tx = envelope.transaction;
     if (tx.chainId !== input.chainId) {
       transactions.push(invalid(id, ValidationCodes.wrongChain, `transaction is for chain ${tx.chainId}`, envelope));
+      continue;
+    }
+    const nul = nulPath(tx, '/transaction');
+    if (nul !== undefined) {
+      // Committed without its envelope's fields: its type, creator or payload would carry the NUL into text columns and events.
+      transactions.push(invalid(id, ValidationCodes.unstorableText, `the transaction holds U+0000 (NUL) at ${nul}: PostgreSQL cannot store it`));
       continue;
     }
     if (seen.has(id) || input.isCommitted(id)) {

@@ -7,6 +7,7 @@ export * from './roles';
 export * from './membership';
 export * from './devices';
 export * from './executor';
+export * from './storable-text';
 export * from './provenance';
 export * from './custody';
 export * from './sensors';

@@ -100,4 +100,5 @@ export const ValidationCodes = {
   unknownType: 'LEDGER.UNKNOWN_TRANSACTION_TYPE',
   contractFailed: 'LEDGER.CONTRACT_FAILED',
   observerReadOnly: 'LEDGER.OBSERVER_READ_ONLY',
+  unstorableText: 'LEDGER.UNSTORABLE_TEXT',
 } as const;
