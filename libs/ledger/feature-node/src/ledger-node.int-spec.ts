@@ -1,7 +1,7 @@
 // A ledger node on real PostgreSQL (solo ordering log): the fork halt.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verifyReceipt, type Envelope } from '@alliance/protocol';
+import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, sha256, sign, signTransaction, toBase64Url, toHex, transactionId, utf8, verifyReceipt } from '@alliance/protocol';
 import { agentKeyContracts, anchorContract, CONFIG_APPROVAL_DOMAIN, configUpdateContract, ContractRegistry, encodeHeaderSignature, genesisContract, type ChainConfig, type JsonValue, type OrderingLog } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, type Pool } from '@alliance/shared/data-access-postgres';
@@ -10,32 +10,9 @@ import { type ForkDetails, HEADER_DOMAIN, LedgerNode } from './ledger-node';
 import { LedgerQueries } from './ledger-queries';
 import { VerifierPool } from './verifier-pool';
 import { until } from '../test/until';
+import { chainFixture } from '../test/chain-fixture';
 
-const chainId = 'fork-test';
-const orgs = ['org1', 'org2'].map((organizationId) => ({ organizationId, key: generateKeyPair('ed25519') }));
-const config: ChainConfig = {
-  chainId,
-  sequence: 0,
-  members: orgs.map((o) => ({
-    organizationId: o.organizationId,
-    role: 'manufacturer',
-    nodeKey: { algorithm: 'ed25519', publicKey: toHex(o.key.publicKey) },
-    keys: [{ keyId: keyId('ed25519', o.key.publicKey), algorithm: 'ed25519', publicKey: toHex(o.key.publicKey) }],
-  })),
-  policies: { certification: { type: 'majority' }, configuration: { type: 'majority' } },
-  cutting: { maxTransactions: 10, maxBytes: 1_048_576, batchTimeoutMs: 50 },
-  timestampWindowMs: 300_000,
-};
-
-function signed(type: string, payload: Record<string, unknown>, nonce: string): Envelope {
-  const o = orgs[0];
-  return signTransaction(
-    { chainId, type, creator: { organizationId: o.organizationId, keyId: keyId('ed25519', o.key.publicKey) }, nonce, timestamp: formatTimestamp(Date.now()), payload: payload as never },
-    { algorithm: 'ed25519', privateKey: o.key.privateKey },
-  );
-}
-
-const genesis = canonicalBytes(signed('config.genesis', { config }, 'genesis') as unknown as JsonValue);
+const { chainId, orgs, config, signed, nodeOptions } = chainFixture('fork-test');
 
 describe('LedgerNode on PostgreSQL', () => {
   let database: TestDatabase;
@@ -47,24 +24,15 @@ describe('LedgerNode on PostgreSQL', () => {
   const nodes: LedgerNode[] = [];
 
   const startNode = async (orderingLog: OrderingLog = log): Promise<LedgerNode> => {
-    const node = new LedgerNode({
-      chainId,
-      organizationId: 'org1',
-      role: 'member',
-      nodeKey: { algorithm: 'ed25519', publicKey: orgs[0].key.publicKey, privateKey: orgs[0].key.privateKey },
-      genesis,
-      pool,
-      log: orderingLog,
-      orderingSource: 'solo',
-      registry: new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts]),
-      verifier: nodeVerify,
-      verifierPool,
-      onForkDetected: async (client, fork) => {
-        // In the halt's own transaction: visible exactly when the halt is.
-        await client.query('INSERT INTO fork_alerts (block_number, signer) VALUES ($1, $2)', [fork.blockNumber, fork.signerOrganizationId]);
-        forks.push(fork);
-      },
-    });
+    const node = new LedgerNode(
+      nodeOptions(pool, orderingLog, new ContractRegistry([genesisContract, configUpdateContract, anchorContract, ...agentKeyContracts]), verifierPool, {
+        onForkDetected: async (client, fork) => {
+          // In the halt's own transaction: visible exactly when the halt is.
+          await client.query('INSERT INTO fork_alerts (block_number, signer) VALUES ($1, $2)', [fork.blockNumber, fork.signerOrganizationId]);
+          forks.push(fork);
+        },
+      }),
+    );
     nodes.push(node);
     await node.start();
     return node;

@@ -2,46 +2,23 @@
 // Partitioning) on real PostgreSQL: a node with 3-block partitions, and a database of the old schema upgraded.
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { canonicalBytes, formatTimestamp, generateKeyPair, keyId, nodeVerify, sha256, signTransaction, toHex, transactionId, utf8, type Envelope } from '@alliance/protocol';
-import { anchorContract, ContractRegistry, genesisContract, type ChainConfig, type JsonValue } from '@alliance/ledger/domain';
+import { canonicalBytes, formatTimestamp, sha256, toHex, transactionId, utf8 } from '@alliance/protocol';
+import { anchorContract, ContractRegistry, genesisContract, type JsonValue } from '@alliance/ledger/domain';
 import { PostgresOrderingLog } from '@alliance/ledger/data-access';
 import { createPool, readMigrations, runMigrations, withTransaction, type Pool } from '@alliance/shared/data-access-postgres';
 import { createTestDatabase, type TestDatabase } from '@alliance/shared/testing';
 import { LedgerNode } from './ledger-node';
 import { VerifierPool } from './verifier-pool';
 import { until } from '../test/until';
+import { chainFixture } from '../test/chain-fixture';
 
 const MIGRATIONS = readMigrations(join(__dirname, '../../../../apps/ledger/migrations'));
 const PARTITIONING = '20261207090000';
 const SIZE = 3;
 const CHAINED = ['blocks', 'transactions', 'header_signatures'] as const;
 
-const chainId = 'partition-test';
-const org = { organizationId: 'org1', key: generateKeyPair('ed25519') };
-const config: ChainConfig = {
-  chainId,
-  sequence: 0,
-  members: [
-    {
-      organizationId: org.organizationId,
-      role: 'manufacturer',
-      nodeKey: { algorithm: 'ed25519', publicKey: toHex(org.key.publicKey) },
-      keys: [{ keyId: keyId('ed25519', org.key.publicKey), algorithm: 'ed25519', publicKey: toHex(org.key.publicKey) }],
-    },
-  ],
-  policies: { certification: { type: 'majority' }, configuration: { type: 'majority' } },
-  cutting: { maxTransactions: 10, maxBytes: 1_048_576, batchTimeoutMs: 30 },
-  timestampWindowMs: 300_000,
-};
-
-function signed(type: string, payload: Record<string, unknown>, nonce: string): Envelope {
-  return signTransaction(
-    { chainId, type, creator: { organizationId: org.organizationId, keyId: keyId('ed25519', org.key.publicKey) }, nonce, timestamp: formatTimestamp(Date.now()), payload: payload as never },
-    { algorithm: 'ed25519', privateKey: org.key.privateKey },
-  );
-}
+const { chainId, signed, nodeOptions } = chainFixture('partition-test', { organizations: ['org1'], batchTimeoutMs: 30 });
 const anchor = (n: string) => canonicalBytes(signed('ledger.anchor', { hash: toHex(sha256(utf8(n))) }, n) as unknown as JsonValue);
-const genesis = canonicalBytes(signed('config.genesis', { config }, 'genesis') as unknown as JsonValue);
 
 /** Each partition of `table` with its range, in block order. */
 async function partitionsOf(pool: Pool, table: string): Promise<Array<{ name: string; from: number; to: number }>> {
@@ -74,20 +51,7 @@ describe('ledger tables partitioned by block range', () => {
   const envelopes: Uint8Array[] = [];
 
   const startNode = async (on: Pool, partitionBlocks = SIZE): Promise<LedgerNode> => {
-    const node = new LedgerNode({
-      chainId,
-      organizationId: org.organizationId,
-      role: 'member',
-      nodeKey: { algorithm: 'ed25519', publicKey: org.key.publicKey, privateKey: org.key.privateKey },
-      genesis,
-      pool: on,
-      log,
-      orderingSource: 'solo',
-      registry: new ContractRegistry([genesisContract, anchorContract]),
-      verifier: nodeVerify,
-      verifierPool,
-      partitionBlocks,
-    });
+    const node = new LedgerNode(nodeOptions(on, log, new ContractRegistry([genesisContract, anchorContract]), verifierPool, { partitionBlocks }));
     nodes.push(node);
     await node.start();
     return node;
