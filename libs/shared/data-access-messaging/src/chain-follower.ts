@@ -186,18 +186,18 @@ export class ChainFollower {
    */
   async announced(announced: CommittedBlock, client: PoolClient): Promise<void> {
     const { ledger, projection, service } = this.options;
-    const block = ledger ? await this.confirmed(announced) : announced;
-    if (ledger && (await projection.lastBlock()) < block.blockNumber - 1) await this.catchUp(block.blockNumber - 1);
+    const last = ledger ? await projection.lastBlock() : undefined;
+    const block = last === undefined ? announced : await this.confirmed(announced, last);
+    if (last !== undefined && last < block.blockNumber - 1) await this.catchUp(block.blockNumber - 1);
     if ((await projection.apply(block, client)) !== 'gap') return;
     // Still a gap (a rebuild emptied the read model meanwhile, or the node lags): retried, as a dependency not ready.
     throw ChainFollowerErrors.gap(service, block.blockNumber, ledger ? 'the ledger node does not have them yet' : 'LEDGER_URL is not set to fetch them');
   }
 
-  /** The node's own copy of an announced block; an announcement the node does not confirm is a forgery. */
-  private async confirmed(announced: CommittedBlock): Promise<CommittedBlock> {
+  /** The node's own copy of an announced block (the read model stands at `last`); an announcement the node does not confirm is a forgery. */
+  private async confirmed(announced: CommittedBlock, last: number): Promise<CommittedBlock> {
     const { ledger, service } = this.options;
-    if (!ledger) return announced;
-    if ((await this.options.projection.lastBlock()) >= announced.blockNumber) return announced;
+    if (!ledger || last >= announced.blockNumber) return announced;
     const block = await ledger.block(announced.blockNumber);
     if (block === null) throw ChainFollowerErrors.forged(service, announced.blockNumber, 'the ledger node has no such block');
     const mismatch = differenceOf(announced, block);

@@ -2,6 +2,7 @@ import { STATUS_CODES, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { PROBLEM_CONTENT_TYPE, toProblem } from './problem';
+import { API_SECURITY_HEADERS } from './security-headers';
 
 /**
  * What Node's HTTP parser refuses before any route sees the request, answered
@@ -32,8 +33,8 @@ export function answerClientErrors(server: Server): void {
     }
     const problem = toProblem(clientErrorOf(error));
     const body = JSON.stringify(problem);
-    socket.end(
-      `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\nContent-Type: ${PROBLEM_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const headers = { ...API_SECURITY_HEADERS, 'Cache-Control': 'no-store', 'Content-Type': PROBLEM_CONTENT_TYPE, 'Content-Length': String(Buffer.byteLength(body)), Connection: 'close' };
+    const head = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+    socket.end(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\n${head}\r\n${body}`);
   });
 }

@@ -32,13 +32,10 @@ export function mediaTypeOf(request: IncomingMessage): string {
   return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
 
+/** A body is sent (type-is's own `hasBody` counts `Content-Length: 0`, which clients send on a bodiless POST). */
 function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
-}
-
-function isJson(type: string): boolean {
-  return type === 'application/json' || (type.startsWith('application/') && type.endsWith('+json'));
 }
 
 /**
@@ -48,9 +45,8 @@ function isJson(type: string): boolean {
  * cannot read, and no route sees an empty body in place of the one sent.
  */
 export function unsupportedBodyHandler(request: Request, response: Response, next: () => void): void {
-  if (!hasBody(request)) return next();
-  const type = mediaTypeOf(request);
-  if (isJson(type)) return next();
-  const error = unsupportedMediaType(type, 'request bodies are JSON: send Content-Type application/json (application/ld+json for EPCIS documents)');
+  // The same matcher (type-is) and types body-parser reads bodies with.
+  if (!hasBody(request) || request.is([...JSON_BODY_TYPES])) return next();
+  const error = unsupportedMediaType(mediaTypeOf(request), 'request bodies are JSON: send Content-Type application/json (application/ld+json for EPCIS documents)');
   response.status(error.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(toProblem(error, request.originalUrl, correlationIdOf(request))));
 }
