@@ -14,6 +14,13 @@ export const financeConfigShape = {
   FINANCE_SIGNING_KEY_FILE: field.optionalString(),
   /** Whether this service checks warehouse receipts against its provenance read model: the on-hand check before an issue, and holds from sensor alarms and stock levels (docs/finance.md, Holds from provenance); needs the signing key. */
   FINANCE_PROVENANCE_CHECKS: field.oneOf(['true', 'false'], 'true'),
+  /**
+   * The keys whose seals the hold watcher accepts on provenance.alert.raised.v1 and provenance.stock.changed.v1
+   * (docs/finance.md, Holds from provenance): comma-separated `<algorithm>:<public key hex>` of ORG_ID's provenance
+   * service (its PROVENANCE_SIGNING_KEY_FILE). Unset: the key of FINANCE_SIGNING_KEY_FILE (the demo's services sign
+   * with their organization's one key).
+   */
+  FINANCE_SIGNAL_KEYS: field.optionalString(),
   /** How often the hold watcher compares signals and receipts besides after each signal. */
   FINANCE_HOLD_SWEEP_MS: field.positiveInt(2_000),
 };

@@ -7,7 +7,8 @@ import { COMMAND_SERVICE, FINANCE_FOLLOWER, FINANCE_READ_MODEL, FinanceCommandsC
 import { FinanceResolver } from './finance-graphql';
 import { FINANCE_QUERIES, FinanceQueries } from './finance-queries';
 import { FinanceQueriesController } from './finance-query-api';
-import { confirmOnHand, HoldWatcher } from './holds';
+import { confirmOnHand, HoldWatcher, signalKeysOf } from './holds';
+import { publicKeyOf } from '@alliance/protocol';
 import { FinanceReadModel } from './read-model';
 
 /** What the finance service serves (docs/authorization.md is generated from these). */
@@ -46,12 +47,13 @@ export class FinanceModule {
     const config = runtime.config;
     const nodeId = config.FINANCE_LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
     const log = runtime.logger.child({ component: 'finance' });
+    const signingKey = config.FINANCE_SIGNING_KEY_FILE ? readSigningKey(config.FINANCE_SIGNING_KEY_FILE, config.ORG_ID, 'FINANCE_SIGNING_KEY_FILE') : undefined;
     const writer = new ChainWriter({
       service: 'FINANCE',
       keyFileVariable: 'FINANCE_SIGNING_KEY_FILE',
       chainId: config.CHAIN_ID,
       ledgerUrl: config.LEDGER_URL,
-      key: config.FINANCE_SIGNING_KEY_FILE ? readSigningKey(config.FINANCE_SIGNING_KEY_FILE, config.ORG_ID, 'FINANCE_SIGNING_KEY_FILE') : undefined,
+      key: signingKey,
     });
     const readModel = new FinanceReadModel({ pool: runtime.pool, chainId: config.CHAIN_ID, nodeId, onApplied: CommandService.markApplied });
     return {
@@ -104,6 +106,7 @@ export class FinanceModule {
             writer.organizationId && config.FINANCE_PROVENANCE_CHECKS === 'true'
               ? new HoldWatcher({
                   pool: runtime.pool,
+                  trustedSealKeys: signalKeysOf(config.FINANCE_SIGNAL_KEYS, writer.organizationId, signingKey ? [{ organizationId: signingKey.organizationId, algorithm: signingKey.algorithm, publicKey: publicKeyOf(signingKey.algorithm, signingKey.privateKey) }] : []),
                   commands,
                   organizationId: writer.organizationId,
                   transport,

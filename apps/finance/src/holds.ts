@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type AlertRaisedV1, type EventEnvelope, type StockChangedV1, Topics } from '@alliance/contracts';
+import { type AlertRaisedV1, type EventEnvelope, sealProblem, type StockChangedV1, Topics, type TrustedSealKey } from '@alliance/contracts';
+import { fromHex, isSignatureAlgorithm, isValidPublicKey, SIGNATURE_ALGORITHMS } from '@alliance/protocol';
 import { type Consumer, startConsumer, type Transport } from '@alliance/shared/data-access-messaging';
 import type { Pool, PoolClient } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
@@ -33,6 +34,11 @@ import { financeRecordKey } from './read-model';
  */
 export interface HoldWatcherOptions {
   readonly pool: Pool;
+  /**
+   * Whose seals a signal must carry: the keys of this organization's provenance service. Anyone who can write to the
+   * topics could publish an alert or a stock level; an unsealed or foreign-sealed one is dead-lettered, never kept.
+   */
+  readonly trustedSealKeys: readonly TrustedSealKey[];
   readonly commands: CommandService;
   /** The organization this service signs for. */
   readonly organizationId: string;
@@ -43,6 +49,26 @@ export interface HoldWatcherOptions {
   /** How often the sweep runs besides after each signal (default 2 s). */
   readonly sweepIntervalMs?: number;
   readonly logger?: (level: 'info' | 'warn', message: string, context?: Record<string, unknown>) => void;
+}
+
+export const HoldErrors = {
+  unsealedSignal: (event: EventEnvelope, problem: string) =>
+    new AllianceError('FINANCE.UNSEALED_SIGNAL', 'invalid', `${event.topic} event ${event.eventId} is not kept: ${problem}`, { details: { topic: event.topic, eventId: event.eventId, problem } }),
+};
+
+/**
+ * FINANCE_SIGNAL_KEYS (`<algorithm>:<public key hex>`, comma-separated) as keys of `organizationId`, or `fallback`
+ * when unset; a malformed entry stops the service at start with the setting named.
+ */
+export function signalKeysOf(setting: string | undefined, organizationId: string, fallback: readonly TrustedSealKey[]): TrustedSealKey[] {
+  if (setting === undefined || setting.trim() === '') return [...fallback];
+  return setting.split(',').map((entry) => {
+    const [algorithm, hex] = entry.trim().split(':');
+    if (!isSignatureAlgorithm(algorithm) || !/^([0-9a-f]{2})+$/.test(hex ?? '') || !isValidPublicKey(algorithm, fromHex(hex))) {
+      throw new Error(`FINANCE_SIGNAL_KEYS: "${entry.trim()}" is not <algorithm>:<public key hex> (algorithm ${SIGNATURE_ALGORITHMS.join(', ')})`);
+    }
+    return { organizationId, algorithm, publicKey: fromHex(hex) };
+  });
 }
 
 export interface HoldDecision {
@@ -120,6 +146,8 @@ export class HoldWatcher {
 
   /** Records a provenance signal (an alert, a stock level) in the consumer's transaction. */
   async keep(client: PoolClient, event: EventEnvelope<AlertRaisedV1 | StockChangedV1>): Promise<void> {
+    const unsealed = sealProblem(event, this.options.trustedSealKeys);
+    if (unsealed) throw HoldErrors.unsealedSignal(event, unsealed);
     if (event.topic === Topics.provenanceAlertRaised.name) {
       const a = event.payload as AlertRaisedV1;
       await client.query(

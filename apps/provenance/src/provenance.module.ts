@@ -58,12 +58,13 @@ export class ProvenanceModule {
     const config = runtime.config;
     const nodeId = config.PROVENANCE_LEDGER_NODE_ID ?? `${config.ORG_ID}-node`;
     const log = runtime.logger.child({ component: 'provenance' });
+    const signingKey = config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID, 'PROVENANCE_SIGNING_KEY_FILE') : undefined;
     const writer = new ChainWriter({
       service: 'PROVENANCE',
       keyFileVariable: 'PROVENANCE_SIGNING_KEY_FILE',
       chainId: config.CHAIN_ID,
       ledgerUrl: config.LEDGER_URL,
-      key: config.PROVENANCE_SIGNING_KEY_FILE ? readSigningKey(config.PROVENANCE_SIGNING_KEY_FILE, config.ORG_ID, 'PROVENANCE_SIGNING_KEY_FILE') : undefined,
+      key: signingKey,
     });
     const sensorAlerts = new SensorAlerts();
     const stock = new StockLevels();
@@ -91,8 +92,8 @@ export class ProvenanceModule {
           inject: [{ token: TRANSPORT, optional: true }, { token: OUTBOX, optional: true }],
           useFactory: (transport: Transport | undefined, outbox: Outbox | undefined) => {
             // Alerts go out through the outbox in the transaction applying their block (before the follower applies any).
-            sensorAlerts.publishThrough(outbox);
-            stock.publishThrough(outbox);
+            sensorAlerts.publishThrough(outbox, signingKey);
+            stock.publishThrough(outbox, signingKey);
             const follower = new ChainFollower({
               projection: readModel,
               pool: runtime.pool,

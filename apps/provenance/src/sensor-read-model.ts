@@ -1,4 +1,4 @@
-import { Topics } from '@alliance/contracts';
+import { type SealingKey, Topics } from '@alliance/contracts';
 import { productOfSubject, type SensorBatch, type SensorRule } from '@alliance/ledger/domain';
 import { alertOf, type DeviceMeasurement, dispositionEventOf, eventHashId, evaluateRule, measurementsOf, ruleAppliesTo, sensorEventOf, type SensorMeasurement } from '@alliance/provenance/domain';
 import type { CommittedBlock, CommittedTransaction, Outbox } from '@alliance/shared/data-access-messaging';
@@ -104,14 +104,17 @@ async function windowOf(client: PoolClient, subject: string, deviceId: string, r
 
 export class SensorAlerts {
   private outbox: Outbox | undefined;
+  private seal: SealingKey | undefined;
 
   /**
-   * The service's outbox (absent: alerts are kept but not announced). The
-   * module hands it over where it builds the chain follower, before any block
-   * is applied.
+   * The service's outbox (absent: alerts are kept but not announced) and the
+   * organization's key the alerts are sealed with (finance acts on them with
+   * its key; absent: unsealed, which finance refuses). The module hands them
+   * over where it builds the chain follower, before any block is applied.
    */
-  publishThrough(outbox: Outbox | undefined): this {
+  publishThrough(outbox: Outbox | undefined, seal?: SealingKey): this {
     this.outbox = outbox;
+    this.seal = seal;
     return this;
   }
 
@@ -185,7 +188,7 @@ export class SensorAlerts {
           disposition: alert.disposition,
           eventId: alert.eventId,
         },
-        { key: alert.subject, correlationId: `block-${block.blockNumber}`, causationId: null, producer: 'provenance' },
+        { key: alert.subject, correlationId: `block-${block.blockNumber}`, causationId: null, producer: 'provenance', seal: this.seal },
       );
     }
   }

@@ -1,6 +1,6 @@
 import { Controller, Get, Inject, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { Topics } from '@alliance/contracts';
+import { type SealingKey, Topics } from '@alliance/contracts';
 import type { CommittedBlock, Outbox } from '@alliance/shared/data-access-messaging';
 import type { Pool, PoolClient } from '@alliance/shared/data-access-postgres';
 import { Authenticated } from '@alliance/shared/feature-platform';
@@ -175,9 +175,12 @@ const levelOf = (r: StockRow): StockLevel => ({ item: r.item, organizationId: r.
  */
 export class StockLevels {
   private outbox: Outbox | undefined;
+  private seal: SealingKey | undefined;
 
-  publishThrough(outbox: Outbox | undefined): void {
+  /** The outbox and the sealing key, as for the sensor alerts (sensor-read-model.ts). */
+  publishThrough(outbox: Outbox | undefined, seal?: SealingKey): void {
     this.outbox = outbox;
+    this.seal = seal;
   }
 
   async onApplied(client: PoolClient, block: CommittedBlock, added: ReadonlyArray<{ readonly seq: number; readonly event: RepositoryEvent }>, publish: boolean): Promise<void> {
@@ -209,7 +212,7 @@ export class StockLevels {
         client,
         Topics.provenanceStockChanged,
         { chainId: block.chainId, blockNumber: block.blockNumber, item: level.item, organizationId: level.organizationId, uom: level.uom, onHand: level.onHand, previousOnHand: previous, eventId: level.eventId },
-        { key: level.item, correlationId: `block-${block.blockNumber}`, causationId: null, producer: 'provenance' },
+        { key: level.item, correlationId: `block-${block.blockNumber}`, causationId: null, producer: 'provenance', seal: this.seal },
       );
     }
   }

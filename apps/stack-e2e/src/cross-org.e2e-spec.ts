@@ -10,7 +10,7 @@
 // dead-lettered with its reason.
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { Topics, deadLetterTopicOf } from '@alliance/contracts';
+import { Topics, deadLetterTopicOf, sealEvent } from '@alliance/contracts';
 import { canonicalBytes, formatTimestamp, fromHex, generateKeyPair, type JsonObject, type JsonValue, keyId, sha256, signTransaction, toHex, transactionId, utf8 } from '@alliance/protocol';
 import type { Session } from '@alliance/sdk';
 import { Client } from 'pg';
@@ -33,6 +33,36 @@ async function submit(org: string, type: string, payload: JsonObject): Promise<{
   const res = await fetch(`${stack.base}/ledger/v1/transactions?wait=commit`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(envelope), signal: AbortSignal.timeout(60_000) });
   const body = (await res.json()) as Record<string, unknown>;
   return { status: res.status, code: typeof body['code'] === 'string' ? body['code'] : undefined, body };
+}
+
+function busClient(): Promise<Client> {
+  const db = new Client({ connectionString: `postgres://alliance:alliance@127.0.0.1:${stack.pgPort}/alliance` });
+  return db.connect().then(() => db);
+}
+
+/** Straight into the topics, as anyone with access to the bus could: the solo transport's append (docs/messaging.md). */
+async function publishOnBus(db: Client, envelopes: ReadonlyArray<{ topic: string; key: string }>): Promise<void> {
+  await db.query('BEGIN');
+  for (const envelope of envelopes) {
+    const { rows } = await db.query<{ next_offset: string }>('UPDATE alliance_bus.topics SET next_offset = next_offset + 1 WHERE topic = $1 RETURNING next_offset', [envelope.topic]);
+    await db.query(`INSERT INTO alliance_bus.log (topic, "offset", key, envelope, appended_at) VALUES ($1, $2, $3, $4::jsonb, clock_timestamp())`, [envelope.topic, String(BigInt(rows[0].next_offset) - 1n), envelope.key, JSON.stringify(envelope)]);
+  }
+  for (const topic of new Set(envelopes.map((e) => e.topic))) await db.query("SELECT pg_notify('alliance_bus', $1)", [topic]);
+  await db.query('COMMIT');
+}
+
+/** The dead letters of `topic` that carry one of `eventIds`, once there are as many. */
+function deadLettersOf(db: Client, topic: string, eventIds: readonly string[]): Promise<unknown[]> {
+  return waitFor(
+    `the forged events in ${deadLetterTopicOf(topic)}`,
+    async () => {
+      const { rows } = await db.query<{ envelope: unknown }>('SELECT envelope FROM alliance_bus.log WHERE topic = $1', [deadLetterTopicOf(topic)]);
+      const mine = rows.filter((r) => eventIds.some((id) => JSON.stringify(r.envelope).includes(id)));
+      return mine.length >= eventIds.length ? mine : undefined;
+    },
+    60_000,
+    500,
+  );
 }
 
 async function call(session: Session | undefined, method: string, path: string, body?: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
@@ -187,17 +217,8 @@ describe('cross-organization attacks (npm start)', () => {
     const ledger = await ledgerSnapshot(stack.base);
     const head = ledger.height;
     // Straight into the topic, as anyone with access to the bus could: the solo transport's append (docs/messaging.md).
-    const db = new Client({ connectionString: `postgres://alliance:alliance@127.0.0.1:${stack.pgPort}/alliance` });
-    await db.connect();
-    const publish = async (envelopes: Array<{ topic: string; key: string }>) => {
-      await db.query('BEGIN');
-      for (const envelope of envelopes) {
-        const { rows } = await db.query<{ next_offset: string }>('UPDATE alliance_bus.topics SET next_offset = next_offset + 1 WHERE topic = $1 RETURNING next_offset', [envelope.topic]);
-        await db.query(`INSERT INTO alliance_bus.log (topic, "offset", key, envelope, appended_at) VALUES ($1, $2, $3, $4::jsonb, clock_timestamp())`, [envelope.topic, String(BigInt(rows[0].next_offset) - 1n), envelope.key, JSON.stringify(envelope)]);
-      }
-      await db.query("SELECT pg_notify('alliance_bus', $1)", [Topics.ledgerBlockCommitted.name]);
-      await db.query('COMMIT');
-    };
+    const db = await busClient();
+    const publish = (envelopes: Array<{ topic: string; key: string }>) => publishOnBus(db, envelopes);
     try {
       const stateRecord = ledger.state.get(`finance/receivable/${RECEIVABLE}`);
       expect(stateRecord, 'the receivable is in world state').toBeDefined();
@@ -238,19 +259,7 @@ describe('cross-organization attacks (npm start)', () => {
       await publish(forgeries);
 
       // Each read model consuming the topic refuses both: dead letters naming the forgery.
-      const dead = await waitFor(
-        'the forged events in the dead-letter topic',
-        async () => {
-          const { rows } = await db.query<{ envelope: { payload: { originalEventId?: string; eventId?: string; error?: { code?: string; message?: string }; errorCode?: string; errorMessage?: string } } }>(
-            `SELECT envelope FROM alliance_bus.log WHERE topic = $1`,
-            [deadLetterTopicOf(Topics.ledgerBlockCommitted.name)],
-          );
-          const mine = rows.filter((r) => forgeries.some((f) => JSON.stringify(r.envelope).includes(f.eventId)));
-          return mine.length >= forgeries.length ? mine : undefined;
-        },
-        60_000,
-        500,
-      );
+      const dead = await deadLettersOf(db, Topics.ledgerBlockCommitted.name, forgeries.map((f) => f.eventId));
       const text = JSON.stringify(dead);
       expect(text).toMatch(/FORGED_BLOCK_EVENT/);
       expect(text).toMatch(/does not match the ledger node/);
@@ -263,6 +272,63 @@ describe('cross-organization attacks (npm start)', () => {
     expect(after).toEqual(before);
     expect(after.body['holder']).toBe('org1');
   }, 180_000);
+
+  it('a forged provenance.alert.raised.v1 or stock level — unsealed, or sealed by org2 — is dead-lettered by org1’s finance and holds nothing', async () => {
+    const org2Key = stack.demoKey('org2');
+    const alert = (alertId: string) => ({
+      eventId: randomUUID(),
+      topic: Topics.provenanceAlertRaised.name,
+      occurredAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+      causationId: null,
+      producer: 'provenance',
+      key: 'https://id.gs1.org/01/09506000134352',
+      payload: {
+        chainId: 'alliance-demo',
+        blockNumber: 1,
+        transactionId: 'c'.repeat(64),
+        batchId: `batch-${run}`,
+        alertId,
+        organizationId: 'org1',
+        ruleId: `rule-${run}`,
+        ruleVersion: 1,
+        subject: 'https://id.gs1.org/01/09506000134352',
+        measurementType: 'gs1:MT-Temperature',
+        uom: 'CEL',
+        min: null,
+        max: '8',
+        from: new Date(Date.now() - 600_000).toISOString(),
+        to: new Date().toISOString(),
+        durationSeconds: 600,
+        worstValue: '25',
+        disposition: 'https://ref.gs1.org/cbv/Disp-damaged',
+        eventId: `ni:///sha-256;${'d'.repeat(64)}?ver=CBV2.0`,
+      },
+    });
+    const unsealed = alert('1'.repeat(64));
+    const byOrg2 = alert('2'.repeat(64));
+    const stockLevel = {
+      ...alert('3'.repeat(64)),
+      topic: Topics.provenanceStockChanged.name,
+      payload: { chainId: 'alliance-demo', blockNumber: 1, item: 'https://id.gs1.org/01/09506000134352', organizationId: 'org1', uom: 'KGM', onHand: '0', previousOnHand: '1000', eventId: `ni:///sha-256;${'e'.repeat(64)}?ver=CBV2.0` },
+    };
+    const forgeries = [unsealed, { ...byOrg2, seal: sealEvent(byOrg2, { organizationId: 'org2', algorithm: 'ed25519', privateKey: fromHex(org2Key.privateKey) }) }, stockLevel];
+    const db = await busClient();
+    try {
+      await publishOnBus(db, forgeries);
+      const alerts = await deadLettersOf(db, Topics.provenanceAlertRaised.name, [unsealed.eventId, byOrg2.eventId]);
+      const stock = await deadLettersOf(db, Topics.provenanceStockChanged.name, [stockLevel.eventId]);
+      const text = JSON.stringify([...alerts, ...stock]);
+      expect(text.match(/FINANCE\.UNSEALED_SIGNAL/g)?.length).toBe(3);
+      expect(text).toMatch(/the event carries no seal/);
+      expect(text).toMatch(/of org2, which this service does not trust/);
+      // Nothing kept as a signal for the hold watcher's sweep or the on-hand check.
+      const { rows } = await db.query<{ n: string }>("SELECT count(*)::text AS n FROM finance.goods_signals WHERE reference = ANY($1::text[]) OR detail->>'eventId' = $2", [[unsealed.payload.alertId, byOrg2.payload.alertId], stockLevel.payload.eventId]);
+      expect(rows[0].n).toBe('0');
+    } finally {
+      await db.end();
+    }
+  }, 120_000);
 
   it('a validly signed envelope holding U+0000, written straight onto the ordering log past the door, commits as LEDGER.UNSTORABLE_TEXT on every node and the chain goes on', async () => {
     const key = stack.demoKey('org1');

@@ -49,6 +49,8 @@ export const SignatureDomain = {
   auditLogHead: 'alliance/audit-log-head/v1',
   /** The audit service's signature over an evidence package (docs/audit.md, Evidence packages). */
   evidencePackage: 'alliance/evidence-package/v1',
+  /** A service's seal over an event it publishes, for consumers that act on it with their organization's key (docs/protocol.md §3.1, Event seals). */
+  eventSeal: 'alliance/event-seal/v1',
 } as const;
 
 export type SignatureDomain = (typeof SignatureDomain)[keyof typeof SignatureDomain];

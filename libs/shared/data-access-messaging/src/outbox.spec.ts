@@ -1,4 +1,5 @@
-import type { TopicDefinition } from '@alliance/contracts';
+import { sealProblem, type TopicDefinition } from '@alliance/contracts';
+import { generateKeyPair } from '@alliance/protocol';
 import type { PoolClient } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { describe, expect, it } from 'vitest';
@@ -52,6 +53,17 @@ describe('Outbox.enqueue (validation, without a database)', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0].text).toMatch(/^INSERT INTO "svc"\.outbox /);
     expect(JSON.parse(String(statements[0].values[3]))).toEqual(envelope);
+  });
+
+  it('seals the envelope it writes when given a key, so a consumer trusting that key verifies it', async () => {
+    const { client, statements } = recordingClient();
+    const key = generateKeyPair('ed25519');
+    const outbox = new Outbox({ schema: 'svc', producer: 'svc' });
+    const sealed = await outbox.enqueue(client, topic, { n: 1 }, { key: 'k', correlationId: 'c', seal: { organizationId: 'org1', algorithm: 'ed25519', privateKey: key.privateKey } });
+    const written = JSON.parse(statements[0].values[3] as string) as typeof sealed;
+    expect(written.seal).toEqual(sealed.seal);
+    expect(sealProblem(written, [{ organizationId: 'org1', algorithm: 'ed25519', publicKey: key.publicKey }])).toBeUndefined();
+    expect((await outbox.enqueue(client, topic, { n: 1 }, { key: 'k', correlationId: 'c' })).seal).toBeUndefined();
   });
 
   it('refuses schema names that would need quoting', () => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type EventEnvelope, envelopeSchema, type TopicDefinition } from '@alliance/contracts';
+import { type EventEnvelope, envelopeSchema, type SealingKey, sealEvent, type TopicDefinition } from '@alliance/contracts';
 import type { Pool, PoolClient } from '@alliance/shared/data-access-postgres';
 import { AllianceError } from '@alliance/shared/util-errors';
 import { type BackoffOptions, backoffDelay, sleep, withBackoffDefaults } from './backoff';
@@ -29,6 +29,8 @@ export interface EnqueueMeta {
   readonly causationId?: string | null;
   /** Overrides the outbox's default producer. */
   readonly producer?: string;
+  /** Seals the event with this key (docs/protocol.md §3.1, Event seals): for consumers that act on it with their organization's key. */
+  readonly seal?: SealingKey;
 }
 
 /**
@@ -57,7 +59,7 @@ export class Outbox {
       });
     }
     const producer = meta.producer ?? this.producer;
-    const envelope: EventEnvelope<T> = {
+    const unsealed: EventEnvelope<T> = {
       eventId: randomUUID(),
       topic: topic.name,
       occurredAt: new Date().toISOString(),
@@ -67,6 +69,7 @@ export class Outbox {
       key: meta.key,
       payload: parsed.data,
     };
+    const envelope: EventEnvelope<T> = meta.seal ? { ...unsealed, seal: sealEvent(unsealed, meta.seal) } : unsealed;
     const checked = envelopeSchema.safeParse(envelope);
     if (!checked.success) {
       throw new AllianceError(MessagingErrorCodes.invalidEnvelope, 'invalid', `event metadata for ${topic.name} is invalid`, {
